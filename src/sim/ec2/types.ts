@@ -1,0 +1,164 @@
+// The EC2 world that vpcsim emulates, as plain data. This is the contract between the EC2 model
+// (model.ts: rules, limits, state machine), the wire protocol (query.ts, xml.ts, server.ts), the
+// instance metadata service and the fabric. It is written from EC2's documented behaviour and shares
+// nothing with the agent's view of EC2 (src/aws): if both used one model, their mistakes would cancel.
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+export interface Vpc {
+  vpcId: string;
+  ownerId: string;
+  cidrBlock: string; // primary IPv4 CIDR
+  cidrBlocks: string[]; // primary first, then secondary CIDRs
+  ipv6CidrBlock?: string; // a /56
+  tags: Tag[];
+}
+
+export interface Subnet {
+  subnetId: string;
+  vpcId: string;
+  ownerId: string;
+  availabilityZone: string; // "us-east-1a"
+  availabilityZoneId: string; // "use1-az1"
+  cidrBlock: string;
+  ipv6CidrBlock?: string; // a /64
+  tags: Tag[];
+}
+
+export interface SecurityGroup {
+  groupId: string;
+  groupName: string;
+  description: string;
+  vpcId: string;
+  ownerId: string;
+  tags: Tag[];
+}
+
+export type InstanceState = "pending" | "running" | "shutting-down" | "terminated";
+
+export interface Instance {
+  instanceId: string;
+  instanceType: string;
+  imageId: string;
+  ownerId: string;
+  vpcId: string;
+  subnetId: string; // the primary ENI's subnet
+  availabilityZone: string;
+  state: InstanceState;
+  launchTime: Date;
+  primaryNetworkInterfaceId: string;
+  publicIpAddress?: string; // mapped 1:1 to the primary ENI's primary private address
+  iamRoleName: string; // the instance profile role that IMDS hands credentials for
+  tags: Tag[];
+}
+
+export type NetworkInterfaceStatus = "available" | "attaching" | "in-use" | "detaching";
+export type AttachmentStatus = "attaching" | "attached" | "detaching" | "detached";
+export type InterfaceType = "interface" | "trunk" | "branch" | "efa";
+
+export interface Attachment {
+  attachmentId: string;
+  instanceId: string;
+  instanceOwnerId: string;
+  deviceIndex: number;
+  networkCardIndex: number;
+  status: AttachmentStatus;
+  attachTime: Date;
+  deleteOnTermination: boolean;
+}
+
+export interface PrivateIp {
+  address: string;
+  primary: boolean;
+}
+
+export interface NetworkInterface {
+  networkInterfaceId: string;
+  ownerId: string;
+  vpcId: string;
+  subnetId: string;
+  availabilityZone: string;
+  description: string;
+  interfaceType: InterfaceType;
+  macAddress: string; // "02:xx:xx:xx:xx:xx", lower case
+  status: NetworkInterfaceStatus;
+  sourceDestCheck: boolean;
+  requesterManaged: boolean;
+  groupIds: string[];
+  privateIps: PrivateIp[]; // primary first
+  ipv4Prefixes: string[]; // "10.0.1.16/28"
+  ipv6Addresses: string[];
+  ipv6Prefixes: string[]; // "/80"s
+  publicIp?: string;
+  attachment?: Attachment;
+  tags: Tag[];
+  createdAt: Date;
+}
+
+/** An EC2 error with EC2's code, message and HTTP status. */
+export class Ec2Error extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, message: string, status = 400) {
+    super(message);
+    this.name = "Ec2Error";
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** EC2's `Filter.N.Name` / `Filter.N.Value.M`. */
+export interface Filter {
+  name: string;
+  values: string[];
+}
+
+export interface Page {
+  maxResults?: number;
+  nextToken?: string;
+}
+
+export interface PageOf<T> {
+  items: T[];
+  nextToken?: string;
+}
+
+/** Limits of one instance type, from data/instance-types.tsv. */
+export interface InstanceTypeInfo {
+  instanceType: string;
+  maxEnis: number; // on the default network card
+  ipv4PerEni: number; // includes the ENI's primary address
+  ipv6PerEni: number;
+  hypervisor: string; // "nitro" | "xen" | ""
+  bareMetal: boolean;
+  defaultNetworkCardIndex: number;
+  networkCards: number;
+  maxEnisAllCards: number;
+  trunking: boolean;
+  branchEnis: number;
+}
+
+/** Something EC2 did that the fabric, IMDS or the call log must follow. */
+export type WorldEvent =
+  | { kind: "instance-launched"; instance: Instance }
+  | { kind: "instance-terminated"; instance: Instance }
+  | { kind: "eni-attached"; eni: NetworkInterface; instanceId: string; deviceIndex: number }
+  | { kind: "eni-detached"; eni: NetworkInterface; instanceId: string; deviceIndex: number }
+  | { kind: "eni-addresses-changed"; eni: NetworkInterface }
+  | { kind: "eni-changed"; eni: NetworkInterface } // groups, source/dest check, tags, description
+  | { kind: "eni-deleted"; eni: NetworkInterface };
+
+/** Time as the model sees it; tests and benchmarks may give it a virtual clock. */
+export interface Clock {
+  now(): number; // ms since epoch
+  after(ms: number, fn: () => void): void; // runs fn after ms; ms = 0 runs it before the next macrotask
+}
+
+/** How long EC2 takes to carry out an attachment change (the profile sets them; faults may raise them). */
+export interface AttachTimings {
+  attachMs: number; // from AttachNetworkInterface until the attachment is "attached" and the device appears
+  detachMs: number; // from DetachNetworkInterface until the ENI is "available" and the device is gone
+}
