@@ -126,6 +126,8 @@ export interface Ec2Api {
   createSecurityGroup(input: { vpcId: string; groupName: string; description: string; tags?: Tag[] }): SecurityGroup;
   runInstance(input: RunInstanceInput): Instance; // EC2 RunInstances with MinCount=MaxCount=1
   terminateInstance(instanceId: string): Instance; // EC2 TerminateInstances
+  /** Fault injection: hide `count` free addresses of a subnet, as if other tenants took them (0 lifts it). */
+  setSubnetReservation(subnetId: string, count: number): void;
 
   // EC2 actions
   describeInstances(input: DescribeInput): PageOf<Instance>;
