@@ -1,0 +1,132 @@
+// Keeps the kernel fabric in step with EC2: each world event becomes fabric work, run in order so
+// that, for example, an ENI's routes are never installed before its veth exists. EC2 calls return at
+// once, the fabric follows a few milliseconds later, like EC2's own asynchronous data plane.
+
+import type { Ec2Api } from "./ec2/api.ts";
+import type { NetworkInterface, WorldEvent } from "./ec2/types.ts";
+import { formatIpv4, parseCidr4 } from "./ec2/ipv4.ts";
+import type { Fabric } from "./fabric/fabric.ts";
+
+export interface FabricSyncOptions {
+  api: Ec2Api;
+  fabric: Fabric;
+  log: (level: "info" | "error", message: string, fields?: Record<string, unknown>) => void;
+}
+
+export class FabricSync {
+  private readonly options: FabricSyncOptions;
+  private tail: Promise<void> = Promise.resolve();
+  private pending = 0;
+  private failures: string[] = [];
+
+  constructor(options: FabricSyncOptions) {
+    this.options = options;
+  }
+
+  /** Resolves once everything queued so far is applied to the kernel. */
+  async settled(): Promise<void> {
+    while (this.pending > 0) await this.tail;
+  }
+
+  /** Fabric errors since the last call (they are also logged). */
+  takeFailures(): string[] {
+    const f = this.failures;
+    this.failures = [];
+    return f;
+  }
+
+  onEvent(event: WorldEvent): void {
+    const work = this.workFor(event);
+    if (!work) return;
+    this.pending++;
+    this.tail = this.tail
+      .then(work)
+      .catch((err: Error) => {
+        const message = `fabric: ${event.kind}: ${err.message}`;
+        this.failures.push(message);
+        this.options.log("error", message);
+      })
+      .finally(() => {
+        this.pending--;
+      });
+  }
+
+  private workFor(event: WorldEvent): (() => Promise<void>) | undefined {
+    const { fabric, api } = this.options;
+    switch (event.kind) {
+      case "instance-launched": {
+        const instance = event.instance;
+        const eni = api.networkInterface(instance.primaryNetworkInterfaceId);
+        if (!eni) return undefined;
+        return async () => {
+          await fabric.addInstance({ instanceId: instance.instanceId, primaryEni: this.eniSpec(eni) });
+          await fabric.setEniAddresses(addressesOf(eni));
+          if (instance.publicIpAddress) {
+            await fabric.setPublicAddress({ privateIp: eni.privateIps[0]!.address, publicIp: instance.publicIpAddress });
+          }
+        };
+      }
+      case "instance-terminated": {
+        const instance = event.instance;
+        return async () => {
+          if (instance.publicIpAddress) {
+            const eni = api.networkInterface(instance.primaryNetworkInterfaceId);
+            const privateIp = eni?.privateIps[0]?.address;
+            if (privateIp) await fabric.setPublicAddress({ privateIp, publicIp: undefined });
+          }
+          await fabric.removeInstance({ instanceId: instance.instanceId });
+        };
+      }
+      case "eni-attached": {
+        // The primary ENI comes up with its instance.
+        if (event.deviceIndex === 0) return undefined;
+        const eni = event.eni;
+        return async () => {
+          await fabric.attachEni({ instanceId: event.instanceId, deviceIndex: event.deviceIndex, ...this.eniSpec(eni) });
+          // Addresses and the check may have changed while the attachment was in progress.
+          const now = api.networkInterface(eni.networkInterfaceId) ?? eni;
+          await fabric.setEniAddresses(addressesOf(now));
+          if (!now.sourceDestCheck) await fabric.setSourceDestCheck({ eniId: now.networkInterfaceId, enabled: false });
+        };
+      }
+      case "eni-detached":
+        if (event.deviceIndex === 0) return undefined;
+        return () => fabric.detachEni({ eniId: event.eni.networkInterfaceId });
+      case "eni-addresses-changed": {
+        const eni = event.eni;
+        if (eni.attachment?.status !== "attached") return undefined;
+        return () => fabric.setEniAddresses(addressesOf(eni));
+      }
+      case "eni-changed": {
+        const eni = event.eni;
+        if (eni.attachment?.status !== "attached") return undefined;
+        return () => fabric.setSourceDestCheck({ eniId: eni.networkInterfaceId, enabled: eni.sourceDestCheck });
+      }
+      case "eni-deleted":
+        return undefined;
+    }
+  }
+
+  private eniSpec(eni: NetworkInterface) {
+    const subnet = this.options.api.subnet(eni.subnetId);
+    if (!subnet) throw new Error(`ENI ${eni.networkInterfaceId} is in unknown subnet ${eni.subnetId}`);
+    return {
+      eniId: eni.networkInterfaceId,
+      mac: eni.macAddress,
+      primaryIp: eni.privateIps[0]!.address,
+      subnetCidr: subnet.cidrBlock,
+      gateway: subnetGateway(subnet.cidrBlock),
+    };
+  }
+}
+
+function addressesOf(eni: NetworkInterface) {
+  return { eniId: eni.networkInterfaceId, privateIps: eni.privateIps.map((p) => p.address), ipv4Prefixes: [...eni.ipv4Prefixes] };
+}
+
+/** The VPC router's address in a subnet: the first address after the network address. */
+export function subnetGateway(cidr: string): string {
+  const parsed = parseCidr4(cidr);
+  if (!parsed) throw new Error(`not an IPv4 CIDR: ${cidr}`);
+  return formatIpv4(parsed.network + 1);
+}

@@ -1,0 +1,135 @@
+// The VPC a run brings up: from a JSON file, from flags, or the default two-zone layout. Validated
+// here, before anything is created, so a bad topology changes nothing.
+
+export interface SubnetSpec {
+  name: string;
+  zone: string; // "us-east-1a"
+  cidr: string;
+  tags?: Record<string, string>;
+}
+
+export interface InstanceSpec {
+  name: string; // the Name tag; `vpcsim exec NAME` finds the instance by it
+  type: string;
+  subnet: string; // a SubnetSpec name
+  public?: boolean; // gets a public IPv4 address, mapped 1:1 by the internet gateway
+}
+
+export interface Topology {
+  region: string;
+  vpcCidr: string;
+  secondaryCidrs?: string[];
+  subnets: SubnetSpec[];
+  instances: InstanceSpec[];
+}
+
+export function defaultTopology(): Topology {
+  return {
+    region: "us-east-1",
+    vpcCidr: "10.0.0.0/16",
+    subnets: [
+      { name: "a", zone: "us-east-1a", cidr: "10.0.0.0/20" },
+      { name: "b", zone: "us-east-1b", cidr: "10.0.16.0/20" },
+    ],
+    instances: [
+      { name: "node-a", type: "m5.large", subnet: "a", public: true },
+      { name: "node-b", type: "m5.large", subnet: "b" },
+    ],
+  };
+}
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+/** Checks a topology; returns every problem found (empty when it is good). */
+export function validateTopology(t: unknown, knownType: (type: string) => boolean): string[] {
+  const problems: string[] = [];
+  if (typeof t !== "object" || t === null) return ["the topology must be a JSON object"];
+  const topo = t as Partial<Topology>;
+  if (typeof topo.region !== "string" || !REGION.test(topo.region)) problems.push(`region: '${String(topo.region)}' is not a region name like us-east-1`);
+  const vpc = parseCidr(topo.vpcCidr);
+  if (!vpc) problems.push(`vpcCidr: '${String(topo.vpcCidr)}' is not an IPv4 CIDR`);
+  else if (vpc.bits < 16 || vpc.bits > 28) problems.push(`vpcCidr: EC2 allows /16 to /28, not /${vpc.bits}`);
+  const vpcRanges = [vpc, ...(topo.secondaryCidrs ?? []).map((c, i) => {
+    const r = parseCidr(c);
+    if (!r) problems.push(`secondaryCidrs[${i}]: '${String(c)}' is not an IPv4 CIDR`);
+    return r;
+  })].filter((r): r is Range => r !== undefined);
+
+  if (!Array.isArray(topo.subnets) || topo.subnets.length === 0) problems.push("subnets: at least one subnet is needed");
+  const subnets = new Map<string, Range>();
+  for (const [i, s] of (Array.isArray(topo.subnets) ? topo.subnets : []).entries()) {
+    const where = `subnets[${i}]`;
+    if (typeof s?.name !== "string" || !NAME.test(s.name)) { problems.push(`${where}.name: '${String(s?.name)}' must be lower-case letters, digits and dashes`); continue; }
+    if (subnets.has(s.name)) problems.push(`${where}.name: '${s.name}' is used twice`);
+    if (typeof s.zone !== "string" || typeof topo.region !== "string" || !s.zone.startsWith(topo.region) || !/^[a-z]$/.test(s.zone.slice(topo.region.length))) {
+      problems.push(`${where}.zone: '${String(s.zone)}' is not a zone of ${String(topo.region)} (like ${String(topo.region)}a)`);
+    }
+    const r = parseCidr(s.cidr);
+    if (!r) { problems.push(`${where}.cidr: '${String(s.cidr)}' is not an IPv4 CIDR`); continue; }
+    if (r.bits < 16 || r.bits > 28) problems.push(`${where}.cidr: EC2 subnets are /16 to /28, not /${r.bits}`);
+    if (!vpcRanges.some((v) => contains(v, r))) problems.push(`${where}.cidr: ${s.cidr} is not inside the VPC's CIDRs`);
+    for (const [other, o] of subnets) if (overlaps(o, r)) problems.push(`${where}.cidr: ${s.cidr} overlaps subnet '${other}'`);
+    subnets.set(s.name, r);
+  }
+  if (!Array.isArray(topo.instances)) problems.push("instances: must be a list (it may be empty)");
+  const names = new Set<string>();
+  for (const [i, inst] of (Array.isArray(topo.instances) ? topo.instances : []).entries()) {
+    const where = `instances[${i}]`;
+    if (typeof inst?.name !== "string" || !NAME.test(inst.name)) { problems.push(`${where}.name: '${String(inst?.name)}' must be lower-case letters, digits and dashes`); continue; }
+    if (names.has(inst.name)) problems.push(`${where}.name: '${inst.name}' is used twice`);
+    names.add(inst.name);
+    if (typeof inst.type !== "string" || !knownType(inst.type)) problems.push(`${where}.type: '${String(inst.type)}' is not a known instance type`);
+    if (typeof inst.subnet !== "string" || !subnets.has(inst.subnet)) problems.push(`${where}.subnet: '${String(inst.subnet)}' is not one of the subnets (${[...subnets.keys()].join(", ")})`);
+    if (inst.public !== undefined && typeof inst.public !== "boolean") problems.push(`${where}.public: must be true or false`);
+  }
+  return problems;
+}
+
+interface Range {
+  start: number;
+  bits: number;
+}
+
+function parseCidr(text: unknown): Range | undefined {
+  if (typeof text !== "string") return undefined;
+  const m = CIDR.exec(text);
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const bits = Number(m[5]);
+  if (octets.some((o) => o > 255) || bits > 32) return undefined;
+  const addr = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
+  const size = 2 ** (32 - bits);
+  if (addr % size !== 0) return undefined; // host bits set: EC2 rejects it too
+  return { start: addr, bits };
+}
+
+function contains(outer: Range, inner: Range): boolean {
+  return inner.bits >= outer.bits && inner.start >= outer.start && inner.start + 2 ** (32 - inner.bits) <= outer.start + 2 ** (32 - outer.bits);
+}
+
+function overlaps(a: Range, b: Range): boolean {
+  return a.start < b.start + 2 ** (32 - b.bits) && b.start < a.start + 2 ** (32 - a.bits);
+}
+
+/** Topology flags: `--vpc-cidr`, `--subnet NAME=ZONE,CIDR`, `--instance NAME=TYPE,SUBNET[,public]`. */
+export function topologyFromFlags(flags: { region?: string; vpcCidr?: string; subnets: string[]; instances: string[] }): Topology {
+  const base = defaultTopology();
+  const region = flags.region ?? base.region;
+  const subnets = flags.subnets.length === 0 ? base.subnets : flags.subnets.map(parseSubnetFlag);
+  const instances = flags.instances.length === 0 && flags.subnets.length === 0 ? base.instances : flags.instances.map(parseInstanceFlag);
+  return { region, vpcCidr: flags.vpcCidr ?? base.vpcCidr, subnets, instances };
+}
+
+function parseSubnetFlag(flag: string): SubnetSpec {
+  const m = /^([^=]+)=([^,]+),(.+)$/.exec(flag);
+  if (!m) throw new Error(`--subnet '${flag}': expected NAME=ZONE,CIDR, e.g. a=us-east-1a,10.0.0.0/20`);
+  return { name: m[1]!, zone: m[2]!, cidr: m[3]! };
+}
+
+export function parseInstanceFlag(flag: string): InstanceSpec {
+  const m = /^([^=]+)=([^,]+),([^,]+)(,public)?$/.exec(flag);
+  if (!m) throw new Error(`--instance '${flag}': expected NAME=TYPE,SUBNET[,public], e.g. node-a=m5.large,a,public`);
+  return { name: m[1]!, type: m[2]!, subnet: m[3]!, ...(m[4] ? { public: true } : {}) };
+}
