@@ -168,3 +168,14 @@ export class SdkShell {
     this.child.stdin!.end();
   }
 }
+
+/** Polls until probe gives a value; bounded, so a test that waits for something that never comes fails. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -75,7 +75,7 @@ export class CredentialStore {
    * Creates (or, given `fixed`, registers) a long-term key pair for `principal` (default "admin"),
    * for vpcsim's own tools. `fixed` lets a run directory keep the same keys across daemon restarts.
    */
-  createLongTerm(principal = "admin", fixed?: LongTermCredentials): LongTermCredentials {
+  issueLongTerm(principal = "admin", fixed?: LongTermCredentials): LongTermCredentials {
     const accessKeyId = fixed?.accessKeyId ?? keyId("AKIA");
     const secretAccessKey = fixed?.secretAccessKey ?? secret();
     this.#keys.set(accessKeyId, { accessKeyId, secretAccessKey, principal });

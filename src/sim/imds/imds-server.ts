@@ -56,7 +56,8 @@ export function createImdsHandler(options: ImdsHandlerOptions) {
   return function handleImdsRequest(req: IncomingMessage, res: ServerResponse): void {
     const sourceIp = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
     const instanceId = options.resolveInstance(sourceIp);
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    // Repeated slashes are folded, as EC2's IMDS does (the SDK's client asks for "//latest/...").
+    const path = ((req.url ?? "/").split("?")[0] ?? "/").replace(/\/{2,}/g, "/");
     const method = req.method ?? "GET";
     const reply = (status: number, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { "content-type": "text/plain", "content-length": Buffer.byteLength(body), ...headers });
@@ -89,7 +90,7 @@ export function createImdsHandler(options: ImdsHandlerOptions) {
 
     const tree = options.view.tree(instanceId);
     if (tree === undefined) return reply(404, notFound());
-    if (path === "/" ) return reply(200, "latest");
+    if (path === "/") return reply(200, "latest");
     if (!path.startsWith("/latest")) return reply(404, notFound());
     const below = path.slice("/latest".length);
 
