@@ -28,7 +28,11 @@ describe("vpcsim datapath", { skip }, () => {
     await run?.down();
   });
 
-  const ping = async (from: Node, to: string) => (await runCommand("ip", ["netns", "exec", from.netns, "ping", "-c", "1", "-W", "1", to])).code === 0;
+  const ping = async (from: Node, to: string, source?: string) =>
+    (await runCommand("ip", ["netns", "exec", from.netns, "ping", "-c", "1", "-W", "1", ...(source ? ["-I", source] : []), to])).code === 0;
+  /** The fabric follows EC2 asynchronously (milliseconds later): poll, bounded, for the expected answer. */
+  const eventually = (expected: boolean, probe: () => Promise<boolean>) =>
+    waitFor(async () => ((await probe()) === expected ? true : undefined)).then(() => expected, () => !expected);
   const nsRun = (node: Node, args: string[]) => runCommand("ip", ["netns", "exec", node.netns, ...args]);
 
   test("instances boot as an EC2 AMI leaves them", async () => {
@@ -48,7 +52,7 @@ describe("vpcsim datapath", { skip }, () => {
     assert.equal(await ping(c, b.privateIp), true, "c -> b");
     // TCP too: the echo of a small server on b answers a's connection.
     const server = await import("node:child_process").then(({ spawn }) =>
-      spawn("ip", ["netns", "exec", b.netns, process.execPath, "-e", "require('net').createServer(s=>{s.end(s.remoteAddress)}).listen(9000,()=>console.log('up'))"], { stdio: ["ignore", "pipe", "inherit"] }),
+      spawn("ip", ["netns", "exec", b.netns, process.execPath, "-e", "require('net').createServer(s=>{s.end(s.remoteAddress)}).listen(9000,'0.0.0.0',()=>console.log('up'))"], { stdio: ["ignore", "pipe", "inherit"] }),
     );
     try {
       await new Promise((r) => server.stdout!.once("data", r));
@@ -66,28 +70,32 @@ describe("vpcsim datapath", { skip }, () => {
     const secondary = eni.PrivateIpAddresses.find((p: { Primary: boolean }) => !p.Primary).PrivateIpAddress as string;
     await waitFor(async () => ((await run.ip(a.netns, ["-o", "link"])).includes(eni.MacAddress) ? true : undefined));
 
-    // Configure it inside A as node software would: eth1 up, the address, replies leave by eth1.
+    // Configure it inside A as node software would: eth0's reverse-path filter loose (the reference
+    // agent's setting), eth1 up, the address, replies leave by eth1.
+    await runCommand("ip", ["netns", "exec", a.netns, "sysctl", "-qw", "net.ipv4.conf.eth0.rp_filter=2"]);
     await run.ip(a.netns, ["link", "set", "eth1", "up"]);
     await run.ip(a.netns, ["addr", "add", `${secondary}/32`, "dev", "eth1"]);
     await run.ip(a.netns, ["route", "add", "10.0.0.1", "dev", "eth1", "table", "101"]);
     await run.ip(a.netns, ["route", "add", "default", "via", "10.0.0.1", "dev", "eth1", "table", "101"]);
     await run.ip(a.netns, ["rule", "add", "from", secondary, "table", "101", "pref", "32765"]);
 
-    assert.equal(await ping(b, secondary), true, "assigned: reachable from b");
+    assert.equal(await eventually(true, () => ping(b, secondary)), true, "assigned: reachable from b");
     assert.equal(await ping(c, secondary), true, "assigned: reachable from another zone");
     await sdk.ok("UnassignPrivateIpAddresses", { NetworkInterfaceId: eni.NetworkInterfaceId, PrivateIpAddresses: [secondary] });
-    assert.equal(await ping(b, secondary), false, "unassigned in EC2: the VPC no longer delivers it");
+    assert.equal(await eventually(false, () => ping(b, secondary)), false, "unassigned in EC2: the VPC no longer delivers it");
     await sdk.ok("AssignPrivateIpAddresses", { NetworkInterfaceId: eni.NetworkInterfaceId, PrivateIpAddresses: [secondary] });
-    assert.equal(await waitFor(async () => ((await ping(b, secondary)) ? true : undefined)), true, "assigned again: reachable again");
+    assert.equal(await eventually(true, () => ping(b, secondary)), true, "assigned again: reachable again");
 
     // Source/destination check: A sends to B out of eth1 with eth0's address as source.
     await run.ip(a.netns, ["rule", "add", "from", a.privateIp, "to", b.privateIp, "table", "101", "pref", "100"]);
     try {
-      assert.equal(await ping(a, b.privateIp), false, "a packet from eth1 with eth0's address is dropped");
+      const spoofed = await runCommand("ip", ["netns", "exec", a.netns, "ip", "route", "get", b.privateIp, "from", a.privateIp]);
+      assert.match(spoofed.stdout, /dev eth1/, "the test's packets really leave by eth1");
+      assert.equal(await ping(a, b.privateIp, a.privateIp), false, "a packet from eth1 with eth0's address is dropped");
       await sdk.ok("ModifyNetworkInterfaceAttribute", { NetworkInterfaceId: eni.NetworkInterfaceId, SourceDestCheck: { Value: false } });
-      assert.equal(await waitFor(async () => ((await ping(a, b.privateIp)) ? true : undefined)), true, "passes with SourceDestCheck=false");
+      assert.equal(await eventually(true, () => ping(a, b.privateIp, a.privateIp)), true, "passes with SourceDestCheck=false");
       await sdk.ok("ModifyNetworkInterfaceAttribute", { NetworkInterfaceId: eni.NetworkInterfaceId, SourceDestCheck: { Value: true } });
-      assert.equal(await ping(a, b.privateIp), false, "dropped again once the check is back on");
+      assert.equal(await eventually(false, () => ping(a, b.privateIp, a.privateIp)), false, "dropped again once the check is back on");
     } finally {
       await run.ip(a.netns, ["rule", "del", "pref", "100"]);
     }

@@ -247,9 +247,8 @@ describe("vpcsim through the AWS SDK, from inside an instance", { skip }, () => 
       // With its standard retry strategy (backoff between attempts), the SDK gets through.
       const retried = await Promise.all(Array.from({ length: 5 }, () => sdk.call("DescribeSubnets", {}, 10)));
       for (const a of retried) assert.equal(a.ok, true, JSON.stringify(a.error));
-      assert.ok(retried.some((a) => a.ok), "all succeed");
       const counts = JSON.parse((await run.vpcsim(["calls", "--run", run.name, "--counts", "--json", "--action", "DescribeSubnets"])).stdout);
-      assert.ok(counts.DescribeSubnets.RequestLimitExceeded >= throttled.length);
+      assert.ok(counts.DescribeSubnets.errors.RequestLimitExceeded >= throttled.length);
     } finally {
       await run.vpcsim(["faults", "--run", run.name, "clear"]);
     }

@@ -317,7 +317,11 @@ async function terminate(args: string[]): Promise<number> {
 }
 
 async function faults(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
+  // --run may come before the subcommand (as the help shows) or after it.
+  const runAt = args.findIndex((a) => a === "--run" || a.startsWith("--run="));
+  const runArgs = runAt === 0 ? args.splice(0, args[0]!.includes("=") ? 1 : 2) : [];
+  const [sub, ...afterSub] = args;
+  const rest = [...runArgs, ...afterSub];
   const send = async (values: { run?: string }, method: string, path: string, body?: unknown) => {
     const paths = requireUp(values.run);
     return adminRequest(paths.adminSocket, method, path, body);
@@ -394,12 +398,18 @@ async function faults(args: string[]): Promise<number> {
 }
 
 interface CallEntry {
-  time: string;
+  time: number;
   action: string;
-  principal: string;
+  principal?: string;
   outcome: string;
   status: number;
   latencyMs: number;
+}
+
+interface ActionCounts {
+  total: number;
+  ok: number;
+  errors: Record<string, number>;
 }
 
 async function calls(args: string[]): Promise<number> {
@@ -418,15 +428,25 @@ async function calls(args: string[]): Promise<number> {
   if (values.action) query.set("action", values.action);
   if (values.outcome) query.set("outcome", values.outcome);
   if (values.counts) {
-    const counts = await adminRequest<Record<string, Record<string, number>>>(paths.adminSocket, "GET", `/calls/counts?${query}`);
+    const counts = await adminRequest<Record<string, ActionCounts>>(paths.adminSocket, "GET", `/calls/counts?${query}`);
     if (values.json) console.log(JSON.stringify(counts, null, 2));
-    else for (const [action, byOutcome] of Object.entries(counts)) console.log(`${action.padEnd(36)} ${Object.entries(byOutcome).map(([o, n]) => `${o}=${n}`).join(" ")}`);
+    else {
+      for (const [action, c] of Object.entries(counts)) {
+        const errors = Object.entries(c.errors).map(([code, n]) => `${code}=${n}`);
+        console.log(`${action.padEnd(36)} total=${c.total} ok=${c.ok}${errors.length ? ` ${errors.join(" ")}` : ""}`);
+      }
+    }
     return 0;
   }
   query.set("last", String(last));
   const entries = await adminRequest<CallEntry[]>(paths.adminSocket, "GET", `/calls?${query}`);
   if (values.json) console.log(JSON.stringify(entries, null, 2));
-  else for (const e of entries) console.log(`${e.time}  ${e.principal.padEnd(20)} ${e.action.padEnd(34)} ${e.outcome.padEnd(34)} ${String(e.status).padEnd(4)} ${e.latencyMs} ms`);
+  else {
+    for (const e of entries) {
+      const when = new Date(e.time).toISOString();
+      console.log(`${when}  ${(e.principal ?? "-").padEnd(20)} ${(e.action || "-").padEnd(34)} ${e.outcome.padEnd(34)} ${String(e.status).padEnd(4)} ${e.latencyMs.toFixed(1)} ms`);
+    }
+  }
   return 0;
 }
 

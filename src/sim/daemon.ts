@@ -117,7 +117,16 @@ async function main() {
   const throttle = new Throttle({ enabled: profile.throttling });
   const faults = new Faults();
   const callLog = new CallLog();
-  const ec2Handler = createEc2Handler({ api: model, credentials, throttle, faults, callLog, latencyMs: (action) => profile.apiLatencyMs(action) });
+  const ec2Handler = createEc2Handler({
+    api: model,
+    credentials,
+    throttle,
+    faults,
+    callLog,
+    region: topology.region,
+    latencyMs: (action) => profile.apiLatencyMs(action),
+    onError: (err, action) => log("error", `EC2 ${action}: ${(err as Error).stack ?? String(err)}`),
+  });
 
   const instanceBySource = (ip: string): string | undefined => {
     for (const eni of model.networkInterfaces()) {

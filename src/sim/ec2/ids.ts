@@ -52,11 +52,3 @@ export function isWellFormedId(prefix: IdPrefix, id: string): boolean {
   const hex = id.slice(prefix.length + 1);
   return (hex.length === 8 || hex.length === 17) && /^[0-9a-f]+$/.test(hex);
 }
-
-/** The resource kind an id names, by its prefix ("eni-attach-" before "eni-"). */
-export function idPrefixOf(id: string): IdPrefix | undefined {
-  for (const prefix of ["eni-attach", "eni", "subnet", "vpc", "sg", "i", "ami"] as const) {
-    if (isWellFormedId(prefix, id)) return prefix;
-  }
-  return undefined;
-}

@@ -76,7 +76,7 @@ import {
   subnetFilters,
   vpcFilters,
 } from "./describe-specs.ts";
-import { mergedTags, remainingTags, validateTags } from "./tags.ts";
+import { checkNewTags, mergedTags, remainingTags, validateTags } from "./tags.ts";
 import { availabilityZoneId } from "./zones.ts";
 
 export interface Ec2ModelOptions {
@@ -170,8 +170,7 @@ export class Ec2Model implements Ec2Api {
       }
     });
     const tags = input.tags ?? [];
-    validateTags(tags);
-    mergedTags([], tags, "vpc");
+    checkNewTags(tags);
     const cidr6 = input.ipv6 ? this.#newVpcIpv6Cidr() : undefined;
 
     const vpcId = this.#ids.next("vpc");
@@ -230,8 +229,7 @@ export class Ec2Model implements Ec2Api {
     }
     const zoneId = availabilityZoneId(this.#region, input.availabilityZone);
     const tags = input.tags ?? [];
-    validateTags(tags);
-    mergedTags([], tags, "subnet");
+    checkNewTags(tags);
 
     const subnet: Subnet = {
       subnetId: this.#ids.next("subnet"),
@@ -260,8 +258,7 @@ export class Ec2Model implements Ec2Api {
       throw new Ec2Error("InvalidGroup.Duplicate", `The security group '${input.groupName}' already exists for VPC '${input.vpcId}'`);
     }
     const tags = input.tags ?? [];
-    validateTags(tags);
-    mergedTags([], tags, "security group");
+    checkNewTags(tags);
     const group: SecurityGroup = {
       groupId: this.#ids.next("sg"),
       groupName: input.groupName,
@@ -281,8 +278,7 @@ export class Ec2Model implements Ec2Api {
     const { subnet, pool } = subnetRecord;
     const groupIds = this.#resolveGroups(input.groupIds, subnet.vpcId);
     const tags = input.tags ?? [];
-    validateTags(tags);
-    mergedTags([], tags, "instance");
+    checkNewTags(tags);
     if (input.imageId !== undefined && !isWellFormedId("ami", input.imageId)) throw malformed("ami", input.imageId);
 
     let primary: number;
@@ -362,7 +358,10 @@ export class Ec2Model implements Ec2Api {
         this.#publicIps.delete(parseIpv4(eni.publicIp) as number);
         delete eni.publicIp;
       }
-      this.#emit({ kind: "eni-detached", eni: structuredClone(eni), instanceId, deviceIndex: attachment.deviceIndex });
+      // Followers only saw the device if its attach completed; an in-flight attach just vanishes.
+      if (attachment.status !== "attaching") {
+        this.#emit({ kind: "eni-detached", eni: structuredClone(eni), instanceId, deviceIndex: attachment.deviceIndex });
+      }
       if (attachment.deleteOnTermination) this.#deleteEni(eni);
     }
     instance.state = "terminated";
@@ -443,8 +442,7 @@ export class Ec2Model implements Ec2Api {
       }
       tags.push(...spec.tags);
     }
-    validateTags(tags);
-    mergedTags([], tags, "network interface");
+    checkNewTags(tags);
     const groupIds = this.#resolveGroups(input.groupIds, subnet.vpcId);
 
     // Which addresses: the primary from privateIpAddress or the list's primary entry.
@@ -461,6 +459,12 @@ export class Ec2Model implements Ec2Api {
       // No entry marked primary: the first listed address becomes the primary.
       primaryText = secondaryTexts[0];
       secondaryTexts = secondaryTexts.slice(1);
+    }
+    // EC2 documents the list as exclusive with counts and prefixes, even if it only names the primary.
+    if (listed.length > 0 && (input.secondaryPrivateIpAddressCount !== undefined || input.ipv4PrefixCount !== undefined || (input.ipv4Prefixes?.length ?? 0) > 0)) {
+      throw invalidParameterCombination(
+        "privateIpAddresses cannot be specified together with secondaryPrivateIpAddressCount, ipv4Prefixes or ipv4PrefixCount.",
+      );
     }
     checkIpv4Combination({
       addressCount: input.secondaryPrivateIpAddressCount,
@@ -484,14 +488,17 @@ export class Ec2Model implements Ec2Api {
     });
     const addressTotal = 1 + secondaryExplicit.length + (input.secondaryPrivateIpAddressCount ?? 0);
     if (addressTotal > pool.available) throw insufficientFreeAddresses();
-    const primary = primaryExplicit ?? (this.#pickAddresses(pool, 1, planned)[0] as number);
+    // Explicit prefixes are fixed before any address is picked, so no picked address lands in one.
+    const explicitPrefixes = this.#explicitPrefixes(pool, input.ipv4Prefixes ?? [], planned, addressTotal);
+    const avoid = new Set(planned);
+    for (const base of explicitPrefixes) for (let a = base; a < base + PREFIX_SIZE; a++) avoid.add(a);
+    const primary = primaryExplicit ?? (this.#pickAddresses(pool, 1, avoid)[0] as number);
+    avoid.add(primary);
     planned.add(primary);
-    const secondaries = [
-      ...secondaryExplicit,
-      ...this.#pickAddresses(pool, input.secondaryPrivateIpAddressCount ?? 0, planned),
-    ];
-    secondaries.forEach((a) => planned.add(a));
-    const prefixes = this.#planPrefixes(pool, input.ipv4PrefixCount, input.ipv4Prefixes, planned, addressTotal);
+    const counted = this.#pickAddresses(pool, input.secondaryPrivateIpAddressCount ?? 0, avoid);
+    const secondaries = [...secondaryExplicit, ...counted];
+    counted.forEach((a) => planned.add(a));
+    const prefixes = [...explicitPrefixes, ...this.#countedPrefixes(pool, input.ipv4PrefixCount, planned, addressTotal)];
     const addresses6 = this.#planAddresses6(pool, input.ipv6AddressCount, input.ipv6Addresses, "create");
     const prefixes6 = this.#planPrefixes6(pool, input.ipv6PrefixCount, undefined);
 
@@ -655,7 +662,10 @@ export class Ec2Model implements Ec2Api {
     const fresh = explicit.length - moved.size + (input.secondaryPrivateIpAddressCount ?? 0);
     if (fresh > pool.available) throw insufficientFreeAddresses();
     const counted = this.#pickAddresses(pool, input.secondaryPrivateIpAddressCount ?? 0, planned);
-    const prefixes = this.#planPrefixes(pool, input.ipv4PrefixCount, input.ipv4Prefixes, planned, 0);
+    const prefixes = [
+      ...this.#explicitPrefixes(pool, input.ipv4Prefixes ?? [], planned, 0),
+      ...this.#countedPrefixes(pool, input.ipv4PrefixCount, planned, 0),
+    ];
 
     // Commit: losers first, so followers see the address leave before it reappears elsewhere.
     const losers = new Set<NetworkInterface>();
@@ -945,20 +955,23 @@ export class Ec2Model implements Ec2Api {
     return picked;
   }
 
-  /** Plans /28 prefixes, counted or explicit. `alsoTaking` addresses of this request count as used. */
-  #planPrefixes(pool: SubnetPool, count: number | undefined, explicit: string[] | undefined, plannedAddresses: ReadonlySet<number>, alsoTaking: number): number[] {
-    if (explicit !== undefined && explicit.length > 0) {
-      const bases = new Set<number>();
-      for (const text of explicit) {
-        const cidr = parseCidr4(text);
-        if (!cidr || cidr.prefixLength !== PREFIX_LENGTH) throw invalidParameterValue(`Invalid IPv4 prefix '${text}': expecting a /28.`);
-        const refusal = pool.refusePrefix(cidr.network, plannedAddresses, bases);
-        if (refusal !== undefined) throw invalidParameterValue(`The prefix '${text}' cannot be assigned: ${REFUSAL_TEXT[refusal]}.`);
-        bases.add(cidr.network);
-      }
-      if (bases.size * PREFIX_SIZE + alsoTaking > pool.available) throw insufficientCidrBlocks();
-      return [...bases];
+  /** Validates explicitly requested /28 prefixes. `alsoTaking` addresses of this request count as used. */
+  #explicitPrefixes(pool: SubnetPool, texts: string[], plannedAddresses: ReadonlySet<number>, alsoTaking: number): number[] {
+    if (texts.length === 0) return [];
+    const bases = new Set<number>();
+    for (const text of texts) {
+      const cidr = parseCidr4(text);
+      if (!cidr || cidr.prefixLength !== PREFIX_LENGTH) throw invalidParameterValue(`Invalid IPv4 prefix '${text}': expecting a /28.`);
+      const refusal = pool.refusePrefix(cidr.network, plannedAddresses, bases);
+      if (refusal !== undefined) throw invalidParameterValue(`The prefix '${text}' cannot be assigned: ${REFUSAL_TEXT[refusal]}.`);
+      bases.add(cidr.network);
     }
+    if (bases.size * PREFIX_SIZE + alsoTaking > pool.available) throw insufficientCidrBlocks();
+    return [...bases];
+  }
+
+  /** Picks `count` free /28 prefixes clear of `plannedAddresses`. */
+  #countedPrefixes(pool: SubnetPool, count: number | undefined, plannedAddresses: ReadonlySet<number>, alsoTaking: number): number[] {
     if (!count) return [];
     if (count * PREFIX_SIZE + alsoTaking > pool.available) throw insufficientCidrBlocks();
     const picked = pool.pickPrefixes(count, plannedAddresses);

@@ -114,7 +114,7 @@ export function verifySigV4(req: SignableRequest, opts: VerifyOptions): Verified
   const service = opts.service ?? "ec2";
   const auth = headerValue(req.headers, "authorization");
   if (auth === undefined || auth.trim() === "") {
-    throw new Ec2Error("MissingAuthenticationToken", "The request must contain either a valid (registered) AWS access key ID or X.509 certificate.", 401);
+    throw new Ec2Error("MissingAuthenticationToken", "The request must contain either a valid (registered) AWS access key ID or X.509 certificate.", 403);
   }
   const space = auth.indexOf(" ");
   const algorithm = space < 0 ? auth : auth.slice(0, space);

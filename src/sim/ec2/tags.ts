@@ -27,6 +27,12 @@ export function validateTags(tags: readonly Tag[]): void {
   }
 }
 
+/** Checks the tags a resource is created with (TagSpecifications / world building). */
+export function checkNewTags(tags: readonly Tag[]): void {
+  validateTags(tags);
+  mergedTags([], tags, "the new resource");
+}
+
 /** The tag set after CreateTags: new keys appended, existing keys get the new value. */
 export function mergedTags(current: readonly Tag[], added: readonly Tag[], resourceId: string): Tag[] {
   const result = current.map((t) => ({ ...t }));

@@ -82,7 +82,7 @@ export interface TestWorld {
   vpcId: string;
   subnetId: string; // 10.0.1.0/24 in us-east-1a, with IPv6
   subnetBId: string; // 10.0.2.0/24 in us-east-1b, IPv4 only
-  instanceId: string; // m5.large in subnetId
+  instanceId: string; // m5.large in subnetId, primary address 10.0.1.10
 }
 
 export function makeWorld(seed = 1): TestWorld {
@@ -103,7 +103,7 @@ export function makeWorld(seed = 1): TestWorld {
   const v6base = formatCidr6({ network: vpc6.network + (1n << 64n), prefixLength: 64 });
   const subnet = model.createSubnet({ vpcId: vpc.vpcId, cidrBlock: "10.0.1.0/24", availabilityZone: "us-east-1a", ipv6CidrBlock: v6base });
   const subnetB = model.createSubnet({ vpcId: vpc.vpcId, cidrBlock: "10.0.2.0/24", availabilityZone: "us-east-1b" });
-  const instance = model.runInstance({ instanceType: "m5.large", subnetId: subnet.subnetId });
+  const instance = model.runInstance({ instanceType: "m5.large", subnetId: subnet.subnetId, privateIpAddress: "10.0.1.10" });
   events.length = 0;
   return {
     model,

@@ -196,6 +196,8 @@ export class Fabric {
   readonly #igwNft: NftCommitter;
   #echo: { child: ChildProcess; exited: Promise<void> } | undefined;
   #destroyed = false;
+  /** Operations under way; destroy() lets them finish first, so none recreates anything after it. */
+  readonly #inflight = new Set<Promise<unknown>>();
 
   private constructor(options: FabricOptions) {
     if (!PREFIX_PATTERN.test(options.prefix)) {
@@ -364,7 +366,12 @@ export class Fabric {
   }
 
   /** Routes a VPC CIDR: unassigned addresses in it are dropped in the router, never sent to the gateway. */
-  async addVpcCidr(cidrText: string): Promise<void> {
+  addVpcCidr(cidrText: string): Promise<void> {
+    return this.#track(this.#addVpcCidr(cidrText));
+  }
+
+  async #addVpcCidr(cidrText: string): Promise<void> {
+    this.#checkLive();
     const cidr = parseCidr(cidrText);
     const text = formatCidr(cidr);
     await this.#serial.run("vpc", async () => {
@@ -375,7 +382,12 @@ export class Fabric {
   }
 
   /** Puts the subnet's router address on the router, so instances in it reach their gateway. Idempotent. */
-  async addSubnet(subnet: { cidr: string; gateway?: string }): Promise<void> {
+  addSubnet(subnet: { cidr: string; gateway?: string }): Promise<void> {
+    return this.#track(this.#addSubnet(subnet));
+  }
+
+  async #addSubnet(subnet: { cidr: string; gateway?: string }): Promise<void> {
+    this.#checkLive();
     const cidr = parseCidr(subnet.cidr);
     if (!this.#vpcCidrs.some((vpc) => vpc.length <= cidr.length && cidrContains(vpc, cidr.network))) {
       throw new Error(`subnet ${subnet.cidr} is outside the VPC's CIDRs (${this.vpcCidrs.join(", ")})`);
@@ -392,13 +404,18 @@ export class Fabric {
    * the fabric MTU, up, the primary address), default route via the subnet router, and a route to
    * IMDS on eth0. Calling it again for an existing instance with the same primary ENI does nothing.
    */
-  async addInstance(request: { instanceId: string; primaryEni: EniSpec }): Promise<void> {
+  addInstance(request: { instanceId: string; primaryEni: EniSpec }): Promise<void> {
+    return this.#track(this.#addInstance(request));
+  }
+
+  async #addInstance(request: { instanceId: string; primaryEni: EniSpec }): Promise<void> {
     const { instanceId, primaryEni } = request;
     const netns = this.netnsName(instanceId);
     checkId("network interface", primaryEni.eniId);
     this.#checkLive();
     await this.#serial.run(`instance:${instanceId}`, () =>
       this.#limit(async () => {
+        this.#checkLive();
         const existing = this.#instances.get(instanceId);
         if (existing !== undefined) {
           if (existing.enis.get(0) === primaryEni.eniId) return;
@@ -408,6 +425,10 @@ export class Fabric {
         const gateway = primaryEni.gateway !== undefined ? canonicalIpv4(primaryEni.gateway) : subnetGateway(subnet);
         await this.addSubnet({ cidr: primaryEni.subnetCidr, gateway });
         await this.#addNetns(netns);
+        // Boot with an AMI's settings, not whatever a new namespace gets from this host: strict
+        // reverse-path filtering, as Amazon Linux ships it (node software loosens it on eth0, as
+        // the reference agent does; tests then catch software that forgets).
+        await sysctlSet(netns, { "net.ipv4.conf.all.rp_filter": 1, "net.ipv4.conf.default.rp_filter": 1 });
         const record: InstanceRecord = { instanceId, netns, enis: new Map() };
         this.#instances.set(instanceId, record);
         try {
@@ -434,7 +455,11 @@ export class Fabric {
    * node software's job, as on EC2). Its addresses and prefixes are delivered from now on.
    * Re-attaching an ENI where it is already attached re-applies its addresses and check.
    */
-  async attachEni(request: EniSpec & { instanceId: string; deviceIndex: number }): Promise<void> {
+  attachEni(request: EniSpec & { instanceId: string; deviceIndex: number }): Promise<void> {
+    return this.#track(this.#attachEni(request));
+  }
+
+  async #attachEni(request: EniSpec & { instanceId: string; deviceIndex: number }): Promise<void> {
     checkId("instance", request.instanceId);
     this.#checkLive();
     const instance = this.#instances.get(request.instanceId);
@@ -507,7 +532,11 @@ export class Fabric {
   }
 
   /** Unplugs an ENI: its veth pair goes, and with it every route to it. Unknown ENIs are ignored. */
-  async detachEni(request: { eniId: string }): Promise<void> {
+  detachEni(request: { eniId: string }): Promise<void> {
+    return this.#track(this.#detachEni(request));
+  }
+
+  async #detachEni(request: { eniId: string }): Promise<void> {
     checkId("network interface", request.eniId);
     await this.#serial.run(`eni:${request.eniId}`, async () => {
       const record = this.#enis.get(request.eniId);
@@ -536,7 +565,11 @@ export class Fabric {
    * one transaction. An ENI that is not attached (or whose instance is gone) is ignored: the
    * addresses are passed again with attachEni.
    */
-  async setEniAddresses(request: { eniId: string; privateIps: readonly string[]; ipv4Prefixes: readonly string[] }): Promise<void> {
+  setEniAddresses(request: { eniId: string; privateIps: readonly string[]; ipv4Prefixes: readonly string[] }): Promise<void> {
+    return this.#track(this.#setEniAddresses(request));
+  }
+
+  async #setEniAddresses(request: { eniId: string; privateIps: readonly string[]; ipv4Prefixes: readonly string[] }): Promise<void> {
     checkId("network interface", request.eniId);
     await this.#serial.run(`eni:${request.eniId}`, async () => {
       const record = this.#enis.get(request.eniId);
@@ -607,7 +640,11 @@ export class Fabric {
   }
 
   /** EC2's source/destination check for one ENI (on by default). Unknown ENIs are ignored. */
-  async setSourceDestCheck(request: { eniId: string; enabled: boolean }): Promise<void> {
+  setSourceDestCheck(request: { eniId: string; enabled: boolean }): Promise<void> {
+    return this.#track(this.#setSourceDestCheck(request));
+  }
+
+  async #setSourceDestCheck(request: { eniId: string; enabled: boolean }): Promise<void> {
     checkId("network interface", request.eniId);
     await this.#serial.run(`eni:${request.eniId}`, async () => {
       const record = this.#enis.get(request.eniId);
@@ -627,7 +664,11 @@ export class Fabric {
    * mapping). A public address moves if it was mapped to another private address (as an Elastic
    * IP re-association does).
    */
-  async setPublicAddress(request: { privateIp: string; publicIp: string | undefined }): Promise<void> {
+  setPublicAddress(request: { privateIp: string; publicIp: string | undefined }): Promise<void> {
+    return this.#track(this.#setPublicAddress(request));
+  }
+
+  async #setPublicAddress(request: { privateIp: string; publicIp: string | undefined }): Promise<void> {
     const privateIp = canonicalIpv4(request.privateIp);
     const publicIp = request.publicIp === undefined ? undefined : canonicalIpv4(request.publicIp);
     this.#checkLive();
@@ -665,7 +706,11 @@ export class Fabric {
    * unplugged (their routes and source entries go) and the namespace deleted. Public mappings are
    * EC2's to change (setPublicAddress). Safe to repeat; also removes a leftover namespace.
    */
-  async removeInstance(request: { instanceId: string }): Promise<void> {
+  removeInstance(request: { instanceId: string }): Promise<void> {
+    return this.#track(this.#removeInstance(request));
+  }
+
+  async #removeInstance(request: { instanceId: string }): Promise<void> {
     const netns = this.netnsName(request.instanceId);
     await this.#serial.run(`instance:${request.instanceId}`, async () => {
       const record = this.#instances.get(request.instanceId);
@@ -716,6 +761,7 @@ export class Fabric {
    */
   async destroy(): Promise<void> {
     this.#destroyed = true;
+    await Promise.allSettled([...this.#inflight]);
     const echo = this.#echo;
     if (echo !== undefined) {
       this.#echo = undefined;
@@ -739,6 +785,15 @@ export class Fabric {
 
   #checkLive(): void {
     if (this.#destroyed) throw new Error(`the fabric of run ${this.prefix} has been destroyed`);
+  }
+
+  #track<T>(operation: Promise<T>): Promise<T> {
+    this.#inflight.add(operation);
+    const forget = (): void => {
+      this.#inflight.delete(operation);
+    };
+    operation.then(forget, forget);
+    return operation;
   }
 
   /**
