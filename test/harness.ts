@@ -38,6 +38,8 @@ export function runCommand(cmd: string, args: string[], options: { env?: NodeJS.
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
     });
+    // A command that exits before reading its input must not fail the caller with EPIPE.
+    child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
 }

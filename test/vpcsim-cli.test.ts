@@ -24,7 +24,15 @@ async function pidsIn(namespaces: string[]): Promise<number[]> {
   return pids;
 }
 
-const alive = (pid: number) => existsSync(`/proc/${pid}`);
+/** A process that has ended but not yet been reaped by its parent (a zombie) counts as ended. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
 const rootLinks = async () => (await runCommand("ip", ["-o", "link", "show"])).stdout.split("\n").map((l) => l.split(":")[1]?.trim()).filter(Boolean).sort();
 
 describe("vpcsim CLI", { skip }, () => {
