@@ -316,6 +316,10 @@ async function terminate(args: string[]): Promise<number> {
   return 0;
 }
 
+function badStatus(text: string): never {
+  throw new UsageError(`--status '${text}': 500 (InternalError) or 503 (Unavailable)`);
+}
+
 async function faults(args: string[]): Promise<number> {
   // --run may come before the subcommand (as the help shows) or after it.
   const runAt = args.findIndex((a) => a === "--run" || a.startsWith("--run="));
@@ -358,7 +362,7 @@ async function faults(args: string[]): Promise<number> {
         probability: number("probability", values.probability, 0, 1),
         count: number("count", values.count, 1, 1e9),
         ms: number("ms", values.ms, 0, 3_600_000),
-        status: number("status", values.status, 500, 599),
+        status: values.status === undefined ? undefined : values.status === "500" ? 500 : values.status === "503" ? 503 : badStatus(values.status),
       };
       console.log(JSON.stringify(await send(values, "POST", "/faults", body), null, 2));
       return 0;

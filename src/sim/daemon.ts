@@ -279,8 +279,12 @@ async function handleAdmin(admin: AdminState, req: IncomingMessage, res: ServerR
         return send(200, ctx.callLog.counts({ action: q("action"), outcome: q("outcome") }));
       case "GET /faults":
         return send(200, ctx.faults.list());
-      case "POST /faults":
-        return send(201, ctx.faults.add(body as FaultSpec));
+      case "POST /faults": {
+        // The CLI speaks HTTP statuses (--status 500|503); the fault table speaks EC2 error codes.
+        const { status, ...spec } = (body ?? {}) as FaultSpec & { status?: number };
+        if (status !== undefined && status !== 500 && status !== 503) return send(400, { error: "status must be 500 (InternalError) or 503 (Unavailable)" });
+        return send(201, ctx.faults.add({ ...spec, ...(status === undefined ? {} : { code: status === 503 ? "Unavailable" : "InternalError" }) }));
+      }
       case "DELETE /faults":
         ctx.clearFaults();
         return send(200, { cleared: true });
