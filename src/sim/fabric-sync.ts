@@ -4,7 +4,6 @@
 
 import type { Ec2Api } from "./ec2/api.ts";
 import type { NetworkInterface, WorldEvent } from "./ec2/types.ts";
-import { formatIpv4, parseCidr4 } from "./ec2/ipv4.ts";
 import type { Fabric } from "./fabric/fabric.ts";
 
 export interface FabricSyncOptions {
@@ -115,18 +114,10 @@ export class FabricSync {
       mac: eni.macAddress,
       primaryIp: eni.privateIps[0]!.address,
       subnetCidr: subnet.cidrBlock,
-      gateway: subnetGateway(subnet.cidrBlock),
     };
   }
 }
 
 function addressesOf(eni: NetworkInterface) {
   return { eniId: eni.networkInterfaceId, privateIps: eni.privateIps.map((p) => p.address), ipv4Prefixes: [...eni.ipv4Prefixes] };
-}
-
-/** The VPC router's address in a subnet: the first address after the network address. */
-export function subnetGateway(cidr: string): string {
-  const parsed = parseCidr4(cidr);
-  if (!parsed) throw new Error(`not an IPv4 CIDR: ${cidr}`);
-  return formatIpv4(parsed.network + 1);
 }

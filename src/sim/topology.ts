@@ -1,6 +1,8 @@
 // The VPC a run brings up: from a JSON file, from flags, or the default two-zone layout. Validated
 // here, before anything is created, so a bad topology changes nothing.
 
+import { cidrContainsCidr, cidrsOverlap, parseCidr4, type Cidr4 } from "./ipv4.ts";
+
 export interface SubnetSpec {
   name: string;
   zone: string; // "us-east-1a"
@@ -39,7 +41,6 @@ export function defaultTopology(): Topology {
 }
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 /** Checks a topology; returns every problem found (empty when it is good). */
@@ -48,17 +49,18 @@ export function validateTopology(t: unknown, knownType: (type: string) => boolea
   if (typeof t !== "object" || t === null) return ["the topology must be a JSON object"];
   const topo = t as Partial<Topology>;
   if (typeof topo.region !== "string" || !REGION.test(topo.region)) problems.push(`region: '${String(topo.region)}' is not a region name like us-east-1`);
+  const parseCidr = (text: unknown) => (typeof text === "string" ? parseCidr4(text) : undefined);
   const vpc = parseCidr(topo.vpcCidr);
   if (!vpc) problems.push(`vpcCidr: '${String(topo.vpcCidr)}' is not an IPv4 CIDR`);
-  else if (vpc.bits < 16 || vpc.bits > 28) problems.push(`vpcCidr: EC2 allows /16 to /28, not /${vpc.bits}`);
+  else if (vpc.prefixLength < 16 || vpc.prefixLength > 28) problems.push(`vpcCidr: EC2 allows /16 to /28, not /${vpc.prefixLength}`);
   const vpcRanges = [vpc, ...(topo.secondaryCidrs ?? []).map((c, i) => {
     const r = parseCidr(c);
     if (!r) problems.push(`secondaryCidrs[${i}]: '${String(c)}' is not an IPv4 CIDR`);
     return r;
-  })].filter((r): r is Range => r !== undefined);
+  })].filter((r): r is Cidr4 => r !== undefined);
 
   if (!Array.isArray(topo.subnets) || topo.subnets.length === 0) problems.push("subnets: at least one subnet is needed");
-  const subnets = new Map<string, Range>();
+  const subnets = new Map<string, Cidr4>();
   for (const [i, s] of (Array.isArray(topo.subnets) ? topo.subnets : []).entries()) {
     const where = `subnets[${i}]`;
     if (typeof s?.name !== "string" || !NAME.test(s.name)) { problems.push(`${where}.name: '${String(s?.name)}' must be lower-case letters, digits and dashes`); continue; }
@@ -68,9 +70,9 @@ export function validateTopology(t: unknown, knownType: (type: string) => boolea
     }
     const r = parseCidr(s.cidr);
     if (!r) { problems.push(`${where}.cidr: '${String(s.cidr)}' is not an IPv4 CIDR`); continue; }
-    if (r.bits < 16 || r.bits > 28) problems.push(`${where}.cidr: EC2 subnets are /16 to /28, not /${r.bits}`);
-    if (!vpcRanges.some((v) => contains(v, r))) problems.push(`${where}.cidr: ${s.cidr} is not inside the VPC's CIDRs`);
-    for (const [other, o] of subnets) if (overlaps(o, r)) problems.push(`${where}.cidr: ${s.cidr} overlaps subnet '${other}'`);
+    if (r.prefixLength < 16 || r.prefixLength > 28) problems.push(`${where}.cidr: EC2 subnets are /16 to /28, not /${r.prefixLength}`);
+    if (!vpcRanges.some((v) => cidrContainsCidr(v, r))) problems.push(`${where}.cidr: ${s.cidr} is not inside the VPC's CIDRs`);
+    for (const [other, o] of subnets) if (cidrsOverlap(o, r)) problems.push(`${where}.cidr: ${s.cidr} overlaps subnet '${other}'`);
     subnets.set(s.name, r);
   }
   if (!Array.isArray(topo.instances)) problems.push("instances: must be a list (it may be empty)");
@@ -85,32 +87,6 @@ export function validateTopology(t: unknown, knownType: (type: string) => boolea
     if (inst.public !== undefined && typeof inst.public !== "boolean") problems.push(`${where}.public: must be true or false`);
   }
   return problems;
-}
-
-interface Range {
-  start: number;
-  bits: number;
-}
-
-function parseCidr(text: unknown): Range | undefined {
-  if (typeof text !== "string") return undefined;
-  const m = CIDR.exec(text);
-  if (!m) return undefined;
-  const octets = m.slice(1, 5).map(Number);
-  const bits = Number(m[5]);
-  if (octets.some((o) => o > 255) || bits > 32) return undefined;
-  const addr = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
-  const size = 2 ** (32 - bits);
-  if (addr % size !== 0) return undefined; // host bits set: EC2 rejects it too
-  return { start: addr, bits };
-}
-
-function contains(outer: Range, inner: Range): boolean {
-  return inner.bits >= outer.bits && inner.start >= outer.start && inner.start + 2 ** (32 - inner.bits) <= outer.start + 2 ** (32 - outer.bits);
-}
-
-function overlaps(a: Range, b: Range): boolean {
-  return a.start < b.start + 2 ** (32 - b.bits) && b.start < a.start + 2 ** (32 - a.bits);
 }
 
 /** Topology flags: `--vpc-cidr`, `--subnet NAME=ZONE,CIDR`, `--instance NAME=TYPE,SUBNET[,public]`. */

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { expectEc2Error, makeWorld } from "./testing.ts";
-import { parseCidr4, parseIpv4, type Cidr4 } from "./ipv4.ts";
+import { parseCidr4, parseIpv4, type Cidr4 } from "../ipv4.ts";
 
 const inPrefix = (prefix: string, address: string) => {
   const c = parseCidr4(prefix) as Cidr4;

@@ -62,7 +62,7 @@ import {
   PREFIX_LENGTH,
   PREFIX_SIZE,
   type Cidr4,
-} from "./ipv4.ts";
+} from "../ipv4.ts";
 import { cidr6ContainsCidr, cidrs6Overlap, formatCidr6, formatIpv6, parseCidr6, parseIpv6, PREFIX6_LENGTH, type Cidr6 } from "./ipv6.ts";
 import { SubnetPool, type Refusal } from "./subnet-pool.ts";
 import { applyFilters, type FilterSpec } from "./filters.ts";

@@ -12,7 +12,7 @@ import {
   PREFIX_SIZE,
   RESERVED_PER_SUBNET,
   type Cidr4,
-} from "./ipv4.ts";
+} from "../ipv4.ts";
 import { cidr6ContainsAddress, hostMask6, PREFIX6_LENGTH, type Cidr6 } from "./ipv6.ts";
 
 /** Why an explicitly requested address or prefix cannot be had. */

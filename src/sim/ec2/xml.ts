@@ -127,13 +127,13 @@ class Context {
   }
 }
 
+/**
+ * An ENI as DescribeNetworkInterfaces shows it. Inside an instance (DescribeInstances'
+ * InstanceNetworkInterface) EC2 shows a subset of the same fields, with a shorter attachment: both
+ * are built from one set of parts so they cannot drift apart.
+ */
 function eniXml(eni: NetworkInterface, ctx: Context): XmlValue {
-  const region = regionOf(eni.availabilityZone);
-  const primary = eni.privateIps.find((ip) => ip.primary) ?? eni.privateIps[0];
-  const association =
-    eni.publicIp === undefined
-      ? undefined
-      : { ipOwnerId: "amazon", publicDnsName: publicDnsName(eni.publicIp, region), publicIp: eni.publicIp };
+  const parts = eniParts(eni, ctx);
   const a = eni.attachment;
   return {
     networkInterfaceId: eni.networkInterfaceId,
@@ -145,43 +145,34 @@ function eniXml(eni: NetworkInterface, ctx: Context): XmlValue {
     ownerId: eni.ownerId,
     requesterId: eni.requesterManaged ? "AIDAVPCSIMREQUESTER" : undefined,
     requesterManaged: eni.requesterManaged,
-    status: eni.status,
-    macAddress: eni.macAddress,
-    privateIpAddress: primary?.address,
-    privateDnsName: primary === undefined ? undefined : privateDnsName(primary.address, region),
-    sourceDestCheck: eni.sourceDestCheck,
-    groupSet: ctx.groups(eni.groupIds),
+    ...parts.identity,
     attachment:
       a === undefined
         ? undefined
-        : {
-            attachmentId: a.attachmentId,
-            instanceId: a.instanceId,
-            instanceOwnerId: a.instanceOwnerId,
-            deviceIndex: a.deviceIndex,
-            networkCardIndex: a.networkCardIndex,
-            status: a.status,
-            attachTime: a.attachTime,
-            deleteOnTermination: a.deleteOnTermination,
-          },
-    association,
-    tagSet: tagSet(eni.tags),
-    privateIpAddressesSet: eni.privateIps.map((ip) => ({
-      privateIpAddress: ip.address,
-      privateDnsName: privateDnsName(ip.address, region),
-      primary: ip.primary,
-      association: ip.primary ? association : undefined,
-    })),
-    ipv4PrefixSet: eni.ipv4Prefixes.map((ipv4Prefix) => ({ ipv4Prefix })),
-    ipv6AddressesSet: eni.ipv6Addresses.map((ipv6Address) => ({ ipv6Address, isPrimaryIpv6: false })),
-    ipv6PrefixSet: eni.ipv6Prefixes.map((ipv6Prefix) => ({ ipv6Prefix })),
+        : { attachmentId: a.attachmentId, instanceId: a.instanceId, instanceOwnerId: a.instanceOwnerId, ...parts.attachment },
+    ...parts.addresses,
     ipv6Native: false,
     interfaceType: eni.interfaceType,
   };
 }
 
-/** An ENI as it appears inside an instance (InstanceNetworkInterface: a subset with its own names). */
+/** An ENI as it appears inside an instance (InstanceNetworkInterface). */
 function instanceEniXml(eni: NetworkInterface, ctx: Context): XmlValue {
+  const parts = eniParts(eni, ctx);
+  return {
+    networkInterfaceId: eni.networkInterfaceId,
+    subnetId: eni.subnetId,
+    vpcId: eni.vpcId,
+    description: eni.description,
+    ownerId: eni.ownerId,
+    ...parts.identity,
+    attachment: eni.attachment === undefined ? undefined : { attachmentId: eni.attachment.attachmentId, ...parts.attachment },
+    ...parts.addresses,
+    interfaceType: eni.interfaceType,
+  };
+}
+
+function eniParts(eni: NetworkInterface, ctx: Context) {
   const region = regionOf(eni.availabilityZone);
   const primary = eni.privateIps.find((ip) => ip.primary) ?? eni.privateIps[0];
   const association =
@@ -190,40 +181,37 @@ function instanceEniXml(eni: NetworkInterface, ctx: Context): XmlValue {
       : { ipOwnerId: "amazon", publicDnsName: publicDnsName(eni.publicIp, region), publicIp: eni.publicIp };
   const a = eni.attachment;
   return {
-    networkInterfaceId: eni.networkInterfaceId,
-    subnetId: eni.subnetId,
-    vpcId: eni.vpcId,
-    description: eni.description,
-    ownerId: eni.ownerId,
-    status: eni.status,
-    macAddress: eni.macAddress,
-    privateIpAddress: primary?.address,
-    privateDnsName: primary === undefined ? undefined : privateDnsName(primary.address, region),
-    sourceDestCheck: eni.sourceDestCheck,
-    groupSet: ctx.groups(eni.groupIds),
+    identity: {
+      status: eni.status,
+      macAddress: eni.macAddress,
+      privateIpAddress: primary?.address,
+      privateDnsName: primary === undefined ? undefined : privateDnsName(primary.address, region),
+      sourceDestCheck: eni.sourceDestCheck,
+      groupSet: ctx.groups(eni.groupIds),
+    },
     attachment:
       a === undefined
         ? undefined
         : {
-            attachmentId: a.attachmentId,
             deviceIndex: a.deviceIndex,
             networkCardIndex: a.networkCardIndex,
             status: a.status,
             attachTime: a.attachTime,
             deleteOnTermination: a.deleteOnTermination,
           },
-    association,
-    tagSet: tagSet(eni.tags),
-    privateIpAddressesSet: eni.privateIps.map((ip) => ({
-      privateIpAddress: ip.address,
-      privateDnsName: privateDnsName(ip.address, region),
-      primary: ip.primary,
-      association: ip.primary ? association : undefined,
-    })),
-    ipv4PrefixSet: eni.ipv4Prefixes.map((ipv4Prefix) => ({ ipv4Prefix })),
-    ipv6AddressesSet: eni.ipv6Addresses.map((ipv6Address) => ({ ipv6Address, isPrimaryIpv6: false })),
-    ipv6PrefixSet: eni.ipv6Prefixes.map((ipv6Prefix) => ({ ipv6Prefix })),
-    interfaceType: eni.interfaceType,
+    addresses: {
+      association,
+      tagSet: tagSet(eni.tags),
+      privateIpAddressesSet: eni.privateIps.map((ip) => ({
+        privateIpAddress: ip.address,
+        privateDnsName: privateDnsName(ip.address, region),
+        primary: ip.primary,
+        association: ip.primary ? association : undefined,
+      })),
+      ipv4PrefixSet: eni.ipv4Prefixes.map((ipv4Prefix) => ({ ipv4Prefix })),
+      ipv6AddressesSet: eni.ipv6Addresses.map((ipv6Address) => ({ ipv6Address, isPrimaryIpv6: false })),
+      ipv6PrefixSet: eni.ipv6Prefixes.map((ipv6Prefix) => ({ ipv6Prefix })),
+    },
   };
 }
 

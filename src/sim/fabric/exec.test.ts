@@ -53,8 +53,9 @@ test("addresses are checked for shape before they reach a script", () => {
   for (const bad of ["10.0.0.1\nlink del igw", "10.0.0.256", "010.0.0.1", "10.0.0", " 10.0.0.1"]) {
     assert.throws(() => canonicalIpv4(bad), /not an IPv4 address/);
   }
-  assert.deepEqual(parseCidr("10.0.16.0/20"), { network: 0x0a001000, length: 20 });
-  assert.throws(() => parseCidr("10.0.16.1/20"), /host bits/);
+  assert.deepEqual(parseCidr("10.0.16.0/20"), { network: 0x0a001000, prefixLength: 20, size: 4096 });
+  assert.throws(() => parseCidr("10.0.0.0/20\nflush ruleset"), /not an IPv4 CIDR/);
+  assert.throws(() => parseCidr("10.0.16.1/20"), /host bits set/);
   assert.throws(() => parseCidr("10.0.0.0/33"), /not an IPv4 CIDR/);
   assert.equal(subnetGateway(parseCidr("10.0.16.0/20")), "10.0.16.1");
 });

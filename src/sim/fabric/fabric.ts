@@ -31,7 +31,7 @@ import {
   sysctlSet,
 } from "./exec.ts";
 import { cleanupByPrefix, deleteLinks, deleteNetns, listNetnsWithPrefix, pidsInNetns, terminatePids } from "./cleanup.ts";
-import { canonicalIpv4, cidrContains, formatCidr, parseCidr, parseIpv4, subnetGateway, type Cidr } from "./ipv4.ts";
+import { canonicalIpv4, cidrContains, formatCidr, kernelForm, parseCidr, parseIpv4, subnetGateway, type Cidr } from "./ipv4.ts";
 import { ENI_LINK_PREFIX, IGW_TABLE, ROUTER_TABLE, elementStatement, igwRuleset, routerRuleset } from "./rulesets.ts";
 
 /** The VPC router namespace of the run with this prefix (the CLI creates it to start the daemon inside). */
@@ -157,8 +157,7 @@ function checkDeviceIndex(deviceIndex: number): void {
 /** A destination as stored: "a.b.c.d" for one address, "a.b.c.d/n" for a prefix. */
 function destinationOf(text: string): string {
   if (!text.includes("/")) return canonicalIpv4(text);
-  const cidr = parseCidr(text);
-  return cidr.length === 32 ? formatCidr(cidr).slice(0, -3) : formatCidr(cidr);
+  return kernelForm(parseCidr(text));
 }
 
 function routeTarget(destination: string): string {
@@ -389,7 +388,7 @@ export class Fabric {
   async #addSubnet(subnet: { cidr: string; gateway?: string }): Promise<void> {
     this.#checkLive();
     const cidr = parseCidr(subnet.cidr);
-    if (!this.#vpcCidrs.some((vpc) => vpc.length <= cidr.length && cidrContains(vpc, cidr.network))) {
+    if (!this.#vpcCidrs.some((vpc) => vpc.prefixLength <= cidr.prefixLength && cidrContains(vpc, cidr.network))) {
       throw new Error(`subnet ${subnet.cidr} is outside the VPC's CIDRs (${this.vpcCidrs.join(", ")})`);
     }
     const gateway = subnet.gateway !== undefined ? canonicalIpv4(subnet.gateway) : subnetGateway(cidr);
@@ -437,7 +436,7 @@ export class Fabric {
           await ipBatch(netns, [
             "link set lo up",
             "link set eth0 up",
-            `addr add ${primaryIp}/${subnet.length} brd + dev eth0`,
+            `addr add ${primaryIp}/${subnet.prefixLength} brd + dev eth0`,
             `route add default via ${gateway} dev eth0`,
             `route add ${IMDS_ADDRESS} dev eth0`,
           ]);

@@ -1,23 +1,18 @@
-// IPv4 parsing for the fabric. Every address and name that reaches an `ip -batch` or `nft -f`
-// script passes through here first: a stray newline or brace in an input would otherwise become a
-// second command, so inputs are checked for shape, not just parsed leniently.
+// Strict IPv4 parsing for the fabric, over the emulator's one IPv4 arithmetic module. Every address
+// and name that reaches an `ip -batch` or `nft -f` script passes through here first: a stray newline
+// or brace in an input would otherwise become a second command, so a malformed input throws rather
+// than being parsed leniently.
 
-export interface Cidr {
-  network: number; // unsigned 32-bit
-  length: number;
-}
+import { formatCidr4, formatIpv4, parseCidr4, parseIpv4 as parseIpv4OrUndefined, type Cidr4 } from "../ipv4.ts";
 
-const OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
-const ADDRESS = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+export type Cidr = Cidr4;
+export { formatIpv4 };
+export { formatCidr4 as formatCidr, cidrContainsAddress as cidrContains } from "../ipv4.ts";
 
 export function parseIpv4(text: string): number {
-  const match = ADDRESS.exec(text);
-  if (match === null) throw new Error(`not an IPv4 address: ${JSON.stringify(text)}`);
-  return ((Number(match[1]) << 24) | (Number(match[2]) << 16) | (Number(match[3]) << 8) | Number(match[4])) >>> 0;
-}
-
-export function formatIpv4(value: number): string {
-  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".");
+  const value = parseIpv4OrUndefined(text);
+  if (value === undefined) throw new Error(`not an IPv4 address: ${JSON.stringify(text)}`);
+  return value;
 }
 
 /** Canonical dotted form ("010.0.0.1" is refused, so the same address always yields the same text). */
@@ -25,33 +20,19 @@ export function canonicalIpv4(text: string): string {
   return formatIpv4(parseIpv4(text));
 }
 
-function maskOf(length: number): number {
-  return length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
-}
-
 /** Parses "a.b.c.d/n"; the address must be the network address (as EC2 and the kernel expect). */
 export function parseCidr(text: string): Cidr {
-  const slash = text.indexOf("/");
-  if (slash < 0) throw new Error(`not an IPv4 CIDR: ${JSON.stringify(text)}`);
-  const lengthText = text.slice(slash + 1);
-  if (!/^(3[0-2]|[12]?[0-9])$/.test(lengthText)) throw new Error(`not an IPv4 CIDR: ${JSON.stringify(text)}`);
-  const length = Number(lengthText);
-  const address = parseIpv4(text.slice(0, slash));
-  if ((address & ~maskOf(length)) >>> 0 !== 0) {
-    throw new Error(`${text} has host bits set (network is ${formatIpv4((address & maskOf(length)) >>> 0)}/${length})`);
-  }
-  return { network: address, length };
-}
-
-export function formatCidr(cidr: Cidr): string {
-  return `${formatIpv4(cidr.network)}/${cidr.length}`;
-}
-
-export function cidrContains(cidr: Cidr, address: number): boolean {
-  return ((address & maskOf(cidr.length)) >>> 0) === cidr.network;
+  const cidr = parseCidr4(text);
+  if (cidr === undefined) throw new Error(`not an IPv4 CIDR (or host bits set): ${JSON.stringify(text)}`);
+  return cidr;
 }
 
 /** The VPC router's address in a subnet: the first one after the network address. */
 export function subnetGateway(cidr: Cidr): string {
-  return formatIpv4((cidr.network + 1) >>> 0);
+  return formatIpv4(cidr.network + 1);
+}
+
+/** A CIDR as the kernel prints it: a /32 without its length. */
+export function kernelForm(cidr: Cidr): string {
+  return cidr.prefixLength === 32 ? formatIpv4(cidr.network) : formatCidr4(cidr);
 }
