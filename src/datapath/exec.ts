@@ -1,0 +1,97 @@
+// Running iproute2 and iptables from Node. Commands are spawned with an argv, never through a shell,
+// so an address or a name can never be parsed as shell syntax; every failure carries the command line
+// and the tool's stderr, because "the kernel refused" is useless without knowing what was asked.
+
+import { spawn } from "node:child_process";
+import { validateNetnsName } from "./validate.ts";
+
+export interface RunOptions {
+  /** Written to the child's stdin, which is then closed (iptables-restore reads its script there). */
+  input?: string;
+  /** Kills the child (SIGKILL) past this; none of these tools should take more than a moment. */
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+export class DatapathCommandError extends Error {
+  readonly command: readonly string[];
+  readonly exitCode: number | null;
+  readonly stderr: string;
+  readonly stdout: string;
+
+  constructor(command: readonly string[], exitCode: number | null, signal: string | null, stdout: string, stderr: string, input?: string) {
+    const how = signal !== null ? `killed by ${signal}` : `exit ${exitCode}`;
+    let message = `${command.join(" ")} failed (${how}): ${stderr.trim() || stdout.trim() || "no output"}`;
+    // iptables-restore names the failing line by number only; quote it so the error stands alone.
+    const lineNo = /line:? (\d+)/i.exec(stderr)?.[1];
+    if (input !== undefined && lineNo !== undefined) {
+      const line = input.split("\n")[Number(lineNo) - 1];
+      if (line !== undefined) message += `\n  in: ${line}`;
+    }
+    super(message);
+    this.name = "DatapathCommandError";
+    this.command = command;
+    this.exitCode = exitCode;
+    this.stdout = stdout;
+    this.stderr = stderr;
+  }
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const command = [file, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    // A tool that exits before reading stdin makes the write fail with EPIPE; its exit status and
+    // stderr explain more, so that error is left to the close handler.
+    child.stdin.on("error", () => {});
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(new Error(`${command.join(" ")}: ${error.message}`, { cause: error }));
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString();
+      const stderr = Buffer.concat(err).toString();
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new DatapathCommandError(command, code, signal, stdout, stderr, options.input));
+    });
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/**
+ * Where commands run. Without a netns, in the process's own network namespace (the agent runs inside
+ * its node's namespace); with one, in that named namespace (tests).
+ */
+export interface NetnsOption {
+  netns?: string | undefined;
+}
+
+/** `ip [-n NETNS] args…` */
+export function ip(target: NetnsOption, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const prefix = target.netns === undefined ? [] : ["-n", validateNetnsName(target.netns)];
+  return run("ip", [...prefix, ...args], options);
+}
+
+/** `[ip netns exec NETNS] file args…`, for tools without a namespace option (iptables, sysctl, nft). */
+export function inNetns(target: NetnsOption, file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  if (target.netns === undefined) return run(file, args, options);
+  return run("ip", ["netns", "exec", validateNetnsName(target.netns), file, ...args], options);
+}
+
+/** The error of a deletion whose object is already gone: success for an idempotent removal. */
+export function isNotFound(error: unknown): boolean {
+  if (!(error instanceof DatapathCommandError)) return false;
+  return /No such process|No such file or directory|Cannot find device|does not exist|Cannot assign requested address/i.test(error.stderr);
+}

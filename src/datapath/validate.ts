@@ -1,0 +1,125 @@
+// Shape checks for every value that ends up on an ip/iptables command line. They run before any
+// command is built, so a malformed value fails with a message naming it instead of becoming an
+// unexpected argument (a name starting with "-" would be read as an option).
+
+export class DatapathInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatapathInputError";
+  }
+}
+
+function fail(what: string, value: unknown, allowed: string): never {
+  throw new DatapathInputError(`invalid ${what} ${JSON.stringify(value)}: ${allowed}`);
+}
+
+export function validateNetnsName(value: string): string {
+  if (typeof value !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(value)) {
+    fail("network namespace name", value, "1-64 of [A-Za-z0-9_.-], not starting with '-' or '.'");
+  }
+  return value;
+}
+
+/** Linux interface names: at most 15 bytes, no '/', whitespace or ':'; we also refuse a leading '-'. */
+export function validateIfName(value: string): string {
+  if (typeof value !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$/.test(value) || value === "." || value === "..") {
+    fail("interface name", value, "1-15 of [A-Za-z0-9_.@-], not starting with '-' or '.'");
+  }
+  return value;
+}
+
+/** Returns the MAC in the lower-case form `ip link` prints. */
+export function validateMac(value: string): string {
+  if (typeof value !== "string" || !/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(value)) {
+    fail("MAC address", value, "six colon-separated hex octets, e.g. 02:4f:1a:00:00:01");
+  }
+  return value.toLowerCase();
+}
+
+/** Dotted quad without leading zeros (which some parsers read as octal); returns it unchanged. */
+export function validateIpv4(value: string, what = "IPv4 address"): string {
+  if (typeof value !== "string" || !/^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}$/.test(value)) {
+    fail(what, value, "a dotted-quad IPv4 address");
+  }
+  if (value.split(".").some((octet) => Number(octet) > 255)) fail(what, value, "octets must be 0-255");
+  return value;
+}
+
+export function ipv4ToInt(address: string): number {
+  return validateIpv4(address).split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+}
+
+export function intToIpv4(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
+}
+
+export interface Ipv4Cidr {
+  /** Network address (host bits cleared). */
+  network: string;
+  prefixLength: number;
+  /** `network/prefixLength`: the form iptables-save and ip print. */
+  text: string;
+}
+
+/**
+ * Parses `a.b.c.d/n` and clears host bits, as the reference does (net.ParseCIDR(...).String()); the
+ * canonical form is also what iptables-save prints, which the idempotence checks compare against.
+ */
+export function parseIpv4Cidr(value: string, what = "IPv4 CIDR"): Ipv4Cidr {
+  if (typeof value !== "string") fail(what, value, "a string a.b.c.d/n");
+  const match = /^([0-9.]+)\/(0|[1-9][0-9]?)$/.exec(value.trim());
+  if (match === null) fail(what, value, "a.b.c.d/n with n in 0-32");
+  const prefixLength = Number(match[2]);
+  if (prefixLength > 32) fail(what, value, "prefix length must be 0-32");
+  const address = ipv4ToInt(validateIpv4(match[1] ?? "", what));
+  const size = 2 ** (32 - prefixLength);
+  const network = intToIpv4(address - (address % size));
+  return { network, prefixLength, text: `${network}/${prefixLength}` };
+}
+
+/** Canonical CIDR texts, first occurrence kept: duplicates would become duplicate rules. */
+export function canonicalCidrs(values: readonly string[], what: string): string[] {
+  const out: string[] = [];
+  for (const value of values) {
+    const text = parseIpv4Cidr(value, what).text;
+    if (!out.includes(text)) out.push(text);
+  }
+  return out;
+}
+
+export function ipv4InCidr(address: string, cidr: Ipv4Cidr): boolean {
+  const size = 2 ** (32 - cidr.prefixLength);
+  const value = ipv4ToInt(address);
+  const base = ipv4ToInt(cidr.network);
+  return value >= base && value < base + size;
+}
+
+/** Reference §5.8: 576-9001 for IPv4 ENIs. */
+export function validateMtu(value: number): number {
+  if (!Number.isInteger(value) || value < 576 || value > 9001) fail("MTU", value, "an integer in 576-9001");
+  return value;
+}
+
+/** Reference: AWS_VPC_K8S_CNI_CONNMARK must be in 1..2^32-1. */
+export function validateMark(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) fail("connmark", value, "an integer in 1..0xffffffff");
+  return value;
+}
+
+/** Host veth name prefix (reference: at most 4 characters); used as `-i <prefix>+`. */
+export function validateVethPrefix(value: string): string {
+  if (typeof value !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,3}$/.test(value)) {
+    fail("veth prefix", value, "1-4 of [A-Za-z0-9_.-], not starting with '-' or '.'");
+  }
+  return value;
+}
+
+export function validateDeviceNumber(value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > 255) fail("device number", value, "an integer in 0-255");
+  return value;
+}
+
+/** Mark as iptables-save and ip rule print it (Go's %#x in the reference). */
+export function hexMark(value: number): string {
+  return `0x${validateMark(value).toString(16)}`;
+}
