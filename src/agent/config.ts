@@ -1,0 +1,390 @@
+// The agent's configuration, read from the environment with aws-node's variable names, defaults and
+// meanings. Where aws-node silently falls back to a default on a value it cannot read, or compares
+// numbers as strings, we refuse to start instead, naming every bad variable at once: a node that
+// runs with a configuration its operator did not write is worse than one that does not start.
+
+import {
+  formatBindAddress,
+  parseAbsolutePath,
+  parseBindAddress,
+  parseBoolean,
+  parseChoice,
+  parseGoInteger,
+  parseInteger,
+  parseIpv4CidrList,
+  parseLabelKey,
+  parseLogDestination,
+  parseTags,
+} from "./config-values.ts";
+import type { BindAddress, CidrListEntry, LogDestination, Parsed, Tags } from "./config-values.ts";
+import { configVariable, CONFIG_VARIABLES } from "./config-variables.ts";
+
+export type { BindAddress, LogDestination, Tags } from "./config-values.ts";
+
+export type IpFamily = "ipv4" | "ipv6";
+export type RandomizeSnat = "prng" | "hashrandom" | "none";
+export type LogLevel = "debug" | "info" | "warn" | "error" | "fatal";
+export type PodSecurityGroupEnforcingMode = "strict" | "standard";
+
+export type PoolConfig = {
+  readonly prefixDelegation: boolean;
+  readonly warmEniTarget: number;
+  /** 0 = unset, as in aws-node. */
+  readonly warmIpTarget: number;
+  /** 0 = unset, as in aws-node. */
+  readonly minimumIpTarget: number;
+  readonly warmPrefixTarget: number;
+  /** null = the instance type's limit. */
+  readonly maxEni: number | null;
+  readonly ipCooldownMs: number;
+  readonly manageEnisNonSchedulable: boolean;
+};
+
+export type HostNetworkConfig = {
+  readonly externalSnat: boolean;
+  /** Normalised ("10.0.0.0/16"), host bits cleared, duplicates dropped. */
+  readonly excludeSnatCidrs: readonly string[];
+  readonly randomizeSnat: RandomizeSnat;
+  readonly connmark: number;
+  readonly nodePortSupport: boolean;
+  readonly externalServiceCidrs: readonly string[];
+  readonly eniMtu: number;
+  readonly podMtu: number;
+  readonly vethPrefix: string;
+};
+
+export type EniManagementConfig = {
+  /** Effective: also true under ENABLE_IMDS_ONLY_MODE. */
+  readonly disableNetworkResourceProvisioning: boolean;
+  readonly imdsOnlyMode: boolean;
+  /** Effective: also true with IPv6, without provisioning and in IMDS-only mode, as in aws-node. */
+  readonly disableLeakedEniCleanup: boolean;
+  /** "" = unset. */
+  readonly clusterName: string;
+  readonly additionalEniTags: Tags;
+  readonly manageUntaggedEni: boolean;
+  readonly subnetDiscovery: boolean;
+  readonly customNetworking: boolean;
+  readonly eniConfigLabelKey: string;
+  readonly eniConfigAnnotationKey: string;
+  readonly podEni: boolean;
+  readonly podSecurityGroupEnforcingMode: PodSecurityGroupEnforcingMode;
+};
+
+export type PathsConfig = {
+  readonly stateDir: string;
+  /** The checkpoint file (AWS_VPC_K8S_CNI_BACKING_STORE). */
+  readonly backingStore: string;
+  readonly socketPath: string;
+  readonly socketMode: number;
+  readonly cniBinDir: string;
+  readonly cniConfDir: string;
+};
+
+export type ObservabilityConfig = {
+  /** null when DISABLE_INTROSPECTION. */
+  readonly introspectionBind: BindAddress | null;
+  /** null when DISABLE_METRICS. */
+  readonly metricsBind: BindAddress | null;
+  readonly logLevel: LogLevel;
+  readonly logFile: LogDestination;
+  readonly pluginLogLevel: LogLevel;
+  readonly pluginLogFile: LogDestination;
+};
+
+export type AgentConfig = {
+  readonly ipFamily: IpFamily;
+  readonly enableIpv4: boolean;
+  readonly enableIpv6: boolean;
+  /** "" when MY_NODE_NAME is unset. */
+  readonly nodeName: string;
+  readonly pool: PoolConfig;
+  readonly hostNetwork: HostNetworkConfig;
+  readonly eni: EniManagementConfig;
+  readonly paths: PathsConfig;
+  readonly observability: ObservabilityConfig;
+};
+
+export type ConfigError = {
+  /** The variable whose value is refused. */
+  readonly variable: string;
+  /** As given; "" when the rule is broken by the variable's default. */
+  readonly value: string;
+  /** What would be accepted. */
+  readonly allowed: string;
+  /** For rules across variables: the other variables involved, with their effective values. */
+  readonly with?: readonly { readonly variable: string; readonly value: string }[];
+};
+
+export type LoadConfigResult =
+  | { readonly ok: true; readonly config: AgentConfig; readonly warnings: readonly string[] }
+  | { readonly ok: false; readonly errors: readonly ConfigError[] };
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "fatal"];
+const RANDOMIZE_SNAT: readonly RandomizeSnat[] = ["prng", "hashrandom", "none"];
+const ENFORCING_MODES: readonly PodSecurityGroupEnforcingMode[] = ["strict", "standard"];
+const MTU_MAX = 9001;
+const MTU_MIN: Readonly<Record<IpFamily, number>> = { ipv4: 576, ipv6: 1280 };
+const CONNMARK_MAX = 2 ** 32 - 1;
+// Host veth names are the prefix plus 11 hex characters, and Linux allows 15.
+const VETH_PREFIX_MAX = 4;
+const RESERVED_VETH_PREFIXES = ["eth", "lo", "vlan"];
+// EC2 allows 50 tags per ENI; the agent sets up to 4 of its own (instance_id, createdAt, cluster name, owner).
+const MAX_ADDITIONAL_TAGS = 46;
+const DEPRECATED_NO_OPS = ["AWS_VPC_K8S_CNI_CONFIGURE_RPFILTER", "ENABLE_NFTABLES"];
+// Read by other parts of the system, so not unknown even though this loader ignores them.
+const OTHER_OWN_VARIABLES = new Set(["VPC_CNI_VERSION"]);
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and checks the agent's configuration from `env` (pass process.env); never reads the process. */
+export function loadConfig(env: Env): LoadConfigResult {
+  const errors: ConfigError[] = [];
+  const warnings: string[] = [];
+
+  // Surrounding blanks are dropped (a YAML "value: '1 '" is a typo, not a different number);
+  // unset and empty both mean the default, as in aws-node.
+  const given = (name: string): string | undefined => {
+    const text = env[name]?.trim();
+    return text === undefined || text === "" ? undefined : text;
+  };
+  const isSet = (name: string): boolean => given(name) !== undefined;
+  const refuse = (variable: string, allowed: string, withVars?: ConfigError["with"]): void => {
+    errors.push({ variable, value: env[variable] ?? "", allowed, ...(withVars === undefined ? {} : { with: withVars }) });
+  };
+  function read<T>(name: string, parse: (text: string) => Parsed<T>, derivedDefault?: T): T {
+    const text = given(name);
+    const parsed = text === undefined ? undefined : parse(text);
+    if (parsed?.ok) return parsed.value;
+    // A refused value is replaced by the default so the other checks run and one start-up reports
+    // every bad variable.
+    if (parsed !== undefined) refuse(name, parsed.allowed);
+    if (derivedDefault !== undefined) return derivedDefault;
+    const fallback = parse(configVariable(name).default);
+    if (!fallback.ok) throw new Error(`internal: the default of ${name} does not parse`);
+    return fallback.value;
+  }
+  const bool = (name: string): boolean => read(name, parseBoolean);
+  const count = (name: string, meaning: string): number =>
+    read(name, (t) => parseInteger(t, 0, Number.MAX_SAFE_INTEGER, `a whole number ≥ 0 (${meaning})`));
+  const cidrs = (name: string): readonly string[] => {
+    const entries: readonly CidrListEntry[] = read(name, (t) => parseIpv4CidrList(t));
+    for (const entry of entries.filter((e) => e.hadHostBits)) warnings.push(`${name}: host bits cleared, using ${entry.cidr}`);
+    return entries.map((e) => e.cidr);
+  };
+
+  // Address family first: the MTU range depends on it.
+  const enableIpv4 = bool("ENABLE_IPv4");
+  const enableIpv6 = bool("ENABLE_IPv6");
+  if (enableIpv4 === enableIpv6 && errors.length === 0) {
+    refuse("ENABLE_IPv6", enableIpv6 ? "false while ENABLE_IPv4 is true: dual-stack pods are not supported" : "true when ENABLE_IPv4 is false: one address family must be on", [
+      { variable: "ENABLE_IPv4", value: String(enableIpv4) },
+    ]);
+  }
+  const ipFamily: IpFamily = enableIpv6 && !enableIpv4 ? "ipv6" : "ipv4";
+
+  const pool = readPool();
+  const hostNetwork = readHostNetwork();
+  const eni = readEniManagement();
+  const paths = readPaths();
+  const observability = readObservability();
+  const nodeName = given("MY_NODE_NAME") ?? "";
+
+  checkAcrossVariables();
+  warnAboutUnusedVariables();
+
+  if (errors.length > 0) return { ok: false, errors };
+  const config: AgentConfig = { ipFamily, enableIpv4, enableIpv6, nodeName, pool, hostNetwork, eni, paths, observability };
+  return { ok: true, config: deepFreeze(config), warnings };
+
+  function readPool(): PoolConfig {
+    const maxEni = read("MAX_ENI", (t) => parseInteger(t, -1, Number.MAX_SAFE_INTEGER, "a whole number ≥ 1, or -1 for the instance type's limit"));
+    if (maxEni === 0) refuse("MAX_ENI", "a whole number ≥ 1, or -1 for the instance type's limit (0 would leave the node without its primary ENI)");
+    return {
+      prefixDelegation: bool("ENABLE_PREFIX_DELEGATION"),
+      warmEniTarget: count("WARM_ENI_TARGET", "ENIs"),
+      warmIpTarget: count("WARM_IP_TARGET", "addresses; 0 = unset"),
+      minimumIpTarget: count("MINIMUM_IP_TARGET", "addresses; 0 = unset"),
+      warmPrefixTarget: count("WARM_PREFIX_TARGET", "/28 prefixes"),
+      maxEni: maxEni > 0 ? maxEni : null,
+      ipCooldownMs: count("IP_COOLDOWN_PERIOD", "seconds") * 1000,
+      manageEnisNonSchedulable: bool("AWS_MANAGE_ENIS_NON_SCHEDULABLE"),
+    };
+  }
+
+  function readHostNetwork(): HostNetworkConfig {
+    const mtuAllowed = `a whole number ${MTU_MIN[ipFamily]}..${MTU_MAX} (the ${ipFamily === "ipv6" ? "IPv6" : "IPv4"} range)`;
+    const mtu = (text: string) => parseInteger(text, MTU_MIN[ipFamily], MTU_MAX, mtuAllowed);
+    const eniMtu = read("AWS_VPC_ENI_MTU", mtu);
+    return {
+      externalSnat: bool("AWS_VPC_K8S_CNI_EXTERNALSNAT"),
+      excludeSnatCidrs: cidrs("AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS"),
+      randomizeSnat: read("AWS_VPC_K8S_CNI_RANDOMIZESNAT", (t) => parseChoice(t, RANDOMIZE_SNAT)),
+      connmark: read("AWS_VPC_K8S_CNI_CONNMARK", parseConnmark),
+      nodePortSupport: bool("AWS_VPC_CNI_NODE_PORT_SUPPORT"),
+      externalServiceCidrs: cidrs("AWS_EXTERNAL_SERVICE_CIDRS"),
+      eniMtu,
+      podMtu: read("POD_MTU", mtu, eniMtu),
+      vethPrefix: read("AWS_VPC_K8S_CNI_VETHPREFIX", parseVethPrefix),
+    };
+  }
+
+  function readEniManagement(): EniManagementConfig {
+    const imdsOnlyMode = bool("ENABLE_IMDS_ONLY_MODE");
+    const noProvisioning = bool("DISABLE_NETWORK_RESOURCE_PROVISIONING") || imdsOnlyMode;
+    const disableLeakedEniCleanup = bool("DISABLE_LEAKED_ENI_CLEANUP") || noProvisioning || ipFamily === "ipv6";
+    return {
+      disableNetworkResourceProvisioning: noProvisioning,
+      imdsOnlyMode,
+      disableLeakedEniCleanup,
+      clusterName: read("CLUSTER_NAME", parseClusterName, ""),
+      additionalEniTags: read("ADDITIONAL_ENI_TAGS", (t) => parseTags(t, MAX_ADDITIONAL_TAGS)),
+      manageUntaggedEni: bool("MANAGE_UNTAGGED_ENI"),
+      subnetDiscovery: bool("ENABLE_SUBNET_DISCOVERY"),
+      customNetworking: bool("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"),
+      eniConfigLabelKey: read("ENI_CONFIG_LABEL_DEF", parseLabelKey),
+      eniConfigAnnotationKey: read("ENI_CONFIG_ANNOTATION_DEF", parseLabelKey),
+      podEni: bool("ENABLE_POD_ENI"),
+      podSecurityGroupEnforcingMode: read("POD_SECURITY_GROUP_ENFORCING_MODE", (t) => parseChoice(t, ENFORCING_MODES)),
+    };
+  }
+
+  function readPaths(): PathsConfig {
+    const stateDir = read("VPC_CNI_STATE_DIR", parseAbsolutePath);
+    // aws-node's names for the same directories; "" when unset or refused.
+    const hostBinDir = read("HOST_CNI_BIN_PATH", parseAbsolutePath, "") || undefined;
+    const hostConfDir = read("HOST_CNI_CONFDIR_PATH", parseAbsolutePath, "") || undefined;
+    const cniBinDir = read("VPC_CNI_BIN_DIR", parseAbsolutePath, isSet("VPC_CNI_BIN_DIR") ? undefined : hostBinDir);
+    const cniConfDir = read("VPC_CNI_CONF_DIR", parseAbsolutePath, isSet("VPC_CNI_CONF_DIR") ? undefined : hostConfDir);
+    if (hostBinDir !== undefined && hostBinDir !== cniBinDir) warnings.push(`HOST_CNI_BIN_PATH ignored: VPC_CNI_BIN_DIR=${cniBinDir} is set`);
+    if (hostConfDir !== undefined && hostConfDir !== cniConfDir) warnings.push(`HOST_CNI_CONFDIR_PATH ignored: VPC_CNI_CONF_DIR=${cniConfDir} is set`);
+    return {
+      stateDir,
+      backingStore: read("AWS_VPC_K8S_CNI_BACKING_STORE", parseAbsolutePath, `${stateDir}/ipam.json`),
+      socketPath: read("VPC_CNI_SOCKET", parseAbsolutePath, `${stateDir}/ipamd.sock`),
+      socketMode: read("VPC_CNI_SOCKET_MODE", parseFileMode),
+      cniBinDir,
+      cniConfDir,
+    };
+  }
+
+  function readObservability(): ObservabilityConfig {
+    const logDir = read("VPC_CNI_LOG_DIR", parseAbsolutePath);
+    const introspectionBind = read("INTROSPECTION_BIND_ADDRESS", parseBindAddress);
+    const metricsBind = read("VPC_CNI_METRICS_BIND_ADDRESS", parseBindAddress);
+    return {
+      introspectionBind: bool("DISABLE_INTROSPECTION") ? null : introspectionBind,
+      metricsBind: bool("DISABLE_METRICS") ? null : metricsBind,
+      logLevel: read("AWS_VPC_K8S_CNI_LOGLEVEL", (t) => parseChoice(t, LOG_LEVELS)),
+      logFile: read("AWS_VPC_K8S_CNI_LOG_FILE", (t) => parseLogDestination(t, true), { kind: "file", path: `${logDir}/ipamd.log` }),
+      pluginLogLevel: read("AWS_VPC_K8S_PLUGIN_LOG_LEVEL", (t) => parseChoice(t, LOG_LEVELS)),
+      pluginLogFile: read("AWS_VPC_K8S_PLUGIN_LOG_FILE", (t) => parseLogDestination(t, false), { kind: "file", path: `${logDir}/plugin.log` }),
+    };
+  }
+
+  function checkAcrossVariables(): void {
+    const shown = (name: string, value: number | boolean | string) => ({ variable: name, value: String(value) });
+    // A rule over a variable already refused would judge its default, not what the operator wrote.
+    const refused = new Set(errors.map((e) => e.variable));
+    const allAccepted = (...names: string[]) => names.every((name) => !refused.has(name));
+    if (
+      ipFamily === "ipv4" &&
+      allAccepted("ENABLE_PREFIX_DELEGATION", "WARM_PREFIX_TARGET", "WARM_IP_TARGET", "MINIMUM_IP_TARGET", "ENABLE_IPv4", "ENABLE_IPv6") &&
+      pool.prefixDelegation && pool.warmIpTarget === 0 && pool.warmPrefixTarget === 0 && pool.minimumIpTarget === 0) {
+      // aws-node compares these as strings ("00" passes, "-1" fails); here they are numbers.
+      refuse("ENABLE_PREFIX_DELEGATION", "true only with WARM_PREFIX_TARGET, WARM_IP_TARGET or MINIMUM_IP_TARGET above 0: with all three 0 the pool would never grow", [
+        shown("WARM_PREFIX_TARGET", pool.warmPrefixTarget),
+        shown("WARM_IP_TARGET", pool.warmIpTarget),
+        shown("MINIMUM_IP_TARGET", pool.minimumIpTarget),
+      ]);
+    }
+    if (enableIpv6 && !enableIpv4 && allAccepted("ENABLE_IPv4", "ENABLE_IPv6")) {
+      if (!pool.prefixDelegation) refuse("ENABLE_PREFIX_DELEGATION", "true when ENABLE_IPv6 is true: IPv6 pods get addresses from /80 prefixes", [shown("ENABLE_IPv6", true)]);
+      if (eni.customNetworking) refuse("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", "false when ENABLE_IPv6 is true: custom networking is IPv4 only", [shown("ENABLE_IPv6", true)]);
+    }
+    const introspection = observability.introspectionBind;
+    const metrics = observability.metricsBind;
+    if (introspection !== null && metrics !== null && sameListener(introspection, metrics)) {
+      refuse("VPC_CNI_METRICS_BIND_ADDRESS", "an address other than the introspection endpoint's", [
+        shown("INTROSPECTION_BIND_ADDRESS", formatBindAddress(introspection)),
+      ]);
+    }
+    const files = [
+      ["AWS_VPC_K8S_CNI_BACKING_STORE", paths.backingStore],
+      ["VPC_CNI_SOCKET", paths.socketPath],
+    ] as const;
+    const socketFile = introspection?.kind === "unix" ? introspection.path : undefined;
+    if (paths.backingStore === paths.socketPath) refuse(files[1][0], "a path other than the checkpoint's", [shown(files[0][0], files[0][1])]);
+    if (socketFile !== undefined && (socketFile === paths.socketPath || socketFile === paths.backingStore)) {
+      refuse("INTROSPECTION_BIND_ADDRESS", "a unix socket path other than the RPC socket's and the checkpoint's", [shown(files[1][0], files[1][1])]);
+    }
+  }
+
+  function warnAboutUnusedVariables(): void {
+    const targets = pool.warmIpTarget > 0 || pool.minimumIpTarget > 0;
+    if (isSet("WARM_ENI_TARGET") && (targets || pool.prefixDelegation)) {
+      warnings.push(`WARM_ENI_TARGET has no effect ${targets ? "while WARM_IP_TARGET or MINIMUM_IP_TARGET is set" : "with prefix delegation"}`);
+    }
+    if (isSet("WARM_PREFIX_TARGET") && !pool.prefixDelegation) warnings.push("WARM_PREFIX_TARGET has no effect without ENABLE_PREFIX_DELEGATION");
+    else if (isSet("WARM_PREFIX_TARGET") && targets) warnings.push("WARM_PREFIX_TARGET has no effect while WARM_IP_TARGET or MINIMUM_IP_TARGET is set");
+    if (hostNetwork.externalSnat && hostNetwork.excludeSnatCidrs.length > 0) warnings.push("AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS has no effect with AWS_VPC_K8S_CNI_EXTERNALSNAT=true");
+    if (hostNetwork.podMtu > hostNetwork.eniMtu) warnings.push(`POD_MTU ${hostNetwork.podMtu} is above AWS_VPC_ENI_MTU ${hostNetwork.eniMtu}: pods' large packets will be dropped or fragmented`);
+    if (eni.imdsOnlyMode) warnings.push("ENABLE_IMDS_ONLY_MODE: no EC2 changes and no leaked-ENI clean-up");
+    for (const name of DEPRECATED_NO_OPS) if (isSet(name)) warnings.push(`${name} is deprecated and has no effect`);
+    const known = new Set(CONFIG_VARIABLES.map((v) => v.name));
+    for (const name of Object.keys(env)) {
+      if (name.startsWith("VPC_CNI_") && !known.has(name) && !OTHER_OWN_VARIABLES.has(name)) warnings.push(`${name} is not a variable vpc-cni-agent knows; ignored`);
+    }
+  }
+}
+
+function parseConnmark(text: string): Parsed<number> {
+  const value = parseGoInteger(text);
+  if (value === undefined || value < 1 || value > CONNMARK_MAX) return { ok: false, allowed: "an integer 1..0xffffffff, in decimal, 0x hex or 0 octal (e.g. 0x80)" };
+  return { ok: true, value };
+}
+
+function parseVethPrefix(text: string): Parsed<string> {
+  const allowed = `1..${VETH_PREFIX_MAX} characters among letters, digits, "_", "." and "-", other than ${RESERVED_VETH_PREFIXES.join(", ")}`;
+  if (!/^[A-Za-z0-9_.-]+$/.test(text) || text.length > VETH_PREFIX_MAX || RESERVED_VETH_PREFIXES.includes(text)) return { ok: false, allowed };
+  return { ok: true, value: text };
+}
+
+function parseFileMode(text: string): Parsed<number> {
+  if (!/^0?[0-7]{3}$/.test(text)) return { ok: false, allowed: 'an octal file mode such as "0600" or "0660"' };
+  return { ok: true, value: Number.parseInt(text, 8) };
+}
+
+function parseClusterName(text: string): Parsed<string> {
+  // It becomes part of a subnet tag key (cni.networking.k8s.aws/cluster/<name>), which EC2 caps at
+  // 128 characters; EKS names are 1..100 of these characters.
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(text)) return { ok: false, allowed: 'a cluster name: 1..100 letters, digits, "-" or "_", starting with a letter or digit' };
+  return { ok: true, value: text };
+}
+
+function sameListener(a: BindAddress, b: BindAddress): boolean {
+  if (a.kind === "unix" || b.kind === "unix") return a.kind === b.kind && formatBindAddress(a) === formatBindAddress(b);
+  if (a.port !== b.port) return false;
+  // An all-interfaces listener takes the port on every address.
+  const wildcard = (host: string) => host === "" || host === "0.0.0.0" || host === "::";
+  return a.host === b.host || wildcard(a.host) || wildcard(b.host);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/** One message for every refused variable, for the log line and the exit message at start-up. */
+export function formatConfigErrors(errors: readonly ConfigError[]): string {
+  const lines = errors.map((error) => {
+    const others = error.with === undefined || error.with.length === 0 ? "" : ` (with ${error.with.map((w) => `${w.variable}=${JSON.stringify(w.value)}`).join(", ")})`;
+    const given = error.value === "" ? "unset" : JSON.stringify(error.value);
+    return `  ${error.variable}=${given}${others}: allowed: ${error.allowed}`;
+  });
+  const count = errors.length === 1 ? "1 variable" : `${errors.length} variables`;
+  return `invalid configuration, ${count} refused:\n${lines.join("\n")}`;
+}
