@@ -1,0 +1,156 @@
+// The pool manager against an in-memory cloud that behaves like EC2 (limits, latency, failures).
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Datastore } from "./datastore/datastore.ts";
+import { NoAddressError, PoolManager, type PoolCloud } from "./pool-manager.ts";
+import type { AddressRequest, PoolLimits, PoolTargets } from "./pool/index.ts";
+
+class FakeCloud implements PoolCloud {
+  calls: string[] = [];
+  next = 10;
+  devices = 1;
+  failAssign = 0;
+  pausedUntil = 0;
+  readonly ipsPerEni: number;
+  readonly held = new Map<string, number>();
+  constructor(ipsPerEni: number) {
+    this.ipsPerEni = ipsPerEni;
+  }
+  #addresses(n: number): string[] {
+    return Array.from({ length: n }, () => `10.0.${Math.floor(this.next / 250)}.${(this.next++ % 250) + 1}/32`);
+  }
+  async assign(eniId: string, request: AddressRequest): Promise<string[]> {
+    this.calls.push(`assign ${eniId} ${request.ipCount}`);
+    await new Promise((r) => setTimeout(r, 5));
+    if (this.failAssign > 0) {
+      this.failAssign--;
+      throw new Error("RequestLimitExceeded");
+    }
+    const have = this.held.get(eniId) ?? 0;
+    if (have + (request.ipCount ?? 0) > this.ipsPerEni) throw new Error("PrivateIpAddressLimitExceeded");
+    this.held.set(eniId, have + (request.ipCount ?? 0));
+    return this.#addresses(request.ipCount ?? 0);
+  }
+  async createEni(request: AddressRequest) {
+    const deviceNumber = this.devices++;
+    const eniId = `eni-${String(deviceNumber).padStart(17, "0")}`;
+    this.calls.push(`create ${request.ipCount}`);
+    await new Promise((r) => setTimeout(r, 10));
+    this.held.set(eniId, request.ipCount ?? 0);
+    return { eniId, deviceNumber, routeTableId: deviceNumber + 1, subnetId: "subnet-1", cidrs: this.#addresses(request.ipCount ?? 0) };
+  }
+  async release(eniId: string, cidrs: readonly string[]) {
+    this.calls.push(`release ${eniId} ${cidrs.length}`);
+    this.held.set(eniId, (this.held.get(eniId) ?? 0) - cidrs.length);
+  }
+  async freeEni(eniId: string) {
+    this.calls.push(`free ${eniId}`);
+    this.held.delete(eniId);
+  }
+  growthPausedUntil() {
+    return this.pausedUntil;
+  }
+}
+
+const m5large: PoolLimits = { enis: 3, ipv4PerEni: 10, maxPods: 29, unmanagedEnis: 0, reserveTrunkSlot: false };
+function targets(over: Partial<PoolTargets> = {}): PoolTargets {
+  return { prefixDelegation: false, warmEniTarget: 1, warmIpTarget: 0, minimumIpTarget: 0, warmPrefixTarget: 0, maxEni: -1, ipCooldownMs: 100, minEniAgeMs: 0, ...over };
+}
+
+function setup(t: Partial<PoolTargets> = {}, limits = m5large) {
+  const ds = new Datastore({ now: Date.now, cooldownMs: t.ipCooldownMs ?? 100 });
+  ds.addEni({ id: "eni-primary0000000000", deviceNumber: 0, routeTableId: 254, isPrimary: true });
+  const cloud = new FakeCloud(limits.ipv4PerEni - 1);
+  cloud.held.set("eni-primary0000000000", 0);
+  const logs: string[] = [];
+  const pool = new PoolManager({
+    datastore: ds,
+    cloud,
+    targets: targets(t),
+    limits: () => limits,
+    now: Date.now,
+    log: (_l, msg) => logs.push(msg),
+    minIntervalMs: 5,
+    tickMs: 60_000,
+    shrinkIntervalMs: 0,
+    growthWaitMs: 2_000,
+  });
+  return { ds, cloud, pool, logs };
+}
+
+const key = (i: number) => ({ networkName: "aws-cni", containerID: `c${i}`, ifName: "eth0" });
+
+describe("pool manager", () => {
+  test("start-up fills the warm pool as WARM_ENI_TARGET=1 asks: the primary ENI's addresses", async () => {
+    const { ds, cloud, pool } = setup();
+    await pool.runPassNow();
+    assert.equal(ds.stats().totalIPs, 9);
+    assert.deepEqual(cloud.calls, ["assign eni-primary0000000000 9"]);
+    await pool.stop();
+  });
+
+  test("an empty pool: concurrent allocations wait, are coalesced, and past the ENI limit get a clear answer", async () => {
+    const { ds, cloud, pool } = setup({ warmEniTarget: 0, warmIpTarget: 1 });
+    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => pool.allocate(key(i), { k8sPodNamespace: "ns", k8sPodName: `p${i}` }, 29)));
+    const ok = results.filter((r) => r.status === "fulfilled");
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    assert.equal(ok.length, 27, "3 ENIs x 9 addresses");
+    assert.equal(failed.length, 3);
+    for (const f of failed) {
+      assert.ok(f.reason instanceof NoAddressError, String(f.reason));
+      assert.match(f.reason.message, /^no address: /);
+    }
+    const addresses = ok.map((r) => (r as PromiseFulfilledResult<{ address: string }>).value.address);
+    assert.equal(new Set(addresses).size, 27, "no address given twice");
+    // Demand was coalesced: one call per ENI, not one per pod.
+    assert.ok(cloud.calls.length <= 4, cloud.calls.join("; "));
+    assert.equal(ds.stats().assignedIPs, 27);
+    await pool.stop();
+  });
+
+  test("max pods is a hard cap with its own message", async () => {
+    const { pool } = setup();
+    await pool.runPassNow();
+    await pool.allocate(key(1), {}, 1);
+    await assert.rejects(pool.allocate(key(2), {}, 1), /already has 1 pod addresses, its max pods \(1\)/);
+    // A retried ADD for a pod that has its address still gets it.
+    assert.equal((await pool.allocate(key(1), {}, 1)).reused, true);
+    await pool.stop();
+  });
+
+  test("a failed EC2 call is retried by a later pass; the allocation still succeeds within its wait", async () => {
+    const { cloud, pool } = setup({ warmEniTarget: 0, warmIpTarget: 2 });
+    cloud.failAssign = 1;
+    const got = await pool.allocate(key(1), {}, 29);
+    assert.match(got.address, /^10\.0\./);
+    assert.ok(cloud.calls.filter((c) => c.startsWith("assign")).length >= 2);
+    await pool.stop();
+  });
+
+  test("releasing everything shrinks the pool back to target once the cooldown is over", async () => {
+    const { ds, cloud, pool } = setup({ warmEniTarget: 0, warmIpTarget: 2, ipCooldownMs: 50 });
+    const got = await Promise.all(Array.from({ length: 12 }, (_, i) => pool.allocate(key(i), {}, 29)));
+    assert.equal(got.length, 12);
+    await pool.runPassNow();
+    const enisAtPeak = ds.snapshot().enis.length;
+    assert.equal(enisAtPeak, 2);
+    for (let i = 0; i < 12; i++) pool.release(key(i));
+    await pool.runPassNow();
+    assert.equal(ds.snapshot().enis.length, 2, "nothing is returned while addresses cool");
+    await new Promise((r) => setTimeout(r, 80));
+    await pool.runPassNow();
+    assert.equal(ds.stats().totalIPs, 2, "back to WARM_IP_TARGET");
+    assert.equal(ds.snapshot().enis.length, 1, "the emptied ENI is freed");
+    assert.ok(cloud.calls.some((c) => c.startsWith("free ")));
+    await pool.stop();
+  });
+
+  test("a growth pause (subnet out of addresses) makes an empty pool answer at once", async () => {
+    const { cloud, pool } = setup({ warmEniTarget: 0, warmIpTarget: 1 });
+    cloud.pausedUntil = Date.now() + 60_000;
+    await assert.rejects(pool.allocate(key(1), {}, 29), /subnet is out of addresses; growth resumes in \d+ s/);
+    assert.deepEqual(cloud.calls, []);
+    await pool.stop();
+  });
+});
