@@ -22,6 +22,10 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   ref("ENABLE_PREFIX_DELEGATION", "false", "Assign /28 prefixes to ENIs instead of secondary addresses (Nitro and bare-metal instances). Needs WARM_PREFIX_TARGET, WARM_IP_TARGET or MINIMUM_IP_TARGET >0."),
   ref("MAX_ENI", "-1", "Use at most this many ENIs (including the primary); -1 = the instance type's limit."),
   ref("IP_COOLDOWN_PERIOD", "30", "Seconds after a pod's deletion before its address is reused or returned to EC2."),
+  own("VPC_CNI_MIN_ENI_AGE", "60", "Seconds an ENI stays attached at least before it may be freed (aws-node's fixed minENILifeTime)."),
+  own("VPC_CNI_SHRINK_INTERVAL", "30", "Seconds between pool passes that give addresses or ENIs back to EC2, against assign/unassign churn (aws-node: 30, fixed)."),
+  own("VPC_CNI_ALLOCATION_WAIT", "20", "Seconds an ADD on an empty pool waits for the growth it triggers before it answers 'no address' (aws-node fails at once)."),
+  own("VPC_CNI_RECONCILE_INTERVAL", "60", "Seconds between comparisons of the agent's ENIs and addresses with instance metadata and EC2 (aws-node: 60)."),
   ref("AWS_MANAGE_ENIS_NON_SCHEDULABLE", "false", "If false, a node tainted node.kubernetes.io/unschedulable:NoSchedule gets no ENI or address changes."),
   // EC2 resources
   ref("DISABLE_NETWORK_RESOURCE_PROVISIONING", "false", "Make no EC2 changes (no tagging, no pool growth or shrink); use the ENIs and addresses already on the node."),

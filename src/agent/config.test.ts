@@ -35,6 +35,10 @@ describe("loadConfig defaults", () => {
       maxEni: null,
       ipCooldownMs: 30_000,
       manageEnisNonSchedulable: false,
+      minEniAgeMs: 60_000,
+      shrinkIntervalMs: 30_000,
+      allocationWaitMs: 20_000,
+      reconcileIntervalMs: 60_000,
     });
     assert.deepEqual(config.hostNetwork, {
       externalSnat: false,

@@ -38,6 +38,14 @@ export type PoolConfig = {
   readonly maxEni: number | null;
   readonly ipCooldownMs: number;
   readonly manageEnisNonSchedulable: boolean;
+  /** ENIs younger than this are never freed (aws-node: 1 min, fixed). */
+  readonly minEniAgeMs: number;
+  /** Spacing of passes that give addresses or ENIs back (aws-node: 30 s, fixed). */
+  readonly shrinkIntervalMs: number;
+  /** How long an ADD on an empty pool waits for the growth it triggers before "no address". */
+  readonly allocationWaitMs: number;
+  /** How often ENIs and addresses are compared with instance metadata (aws-node: 60 s). */
+  readonly reconcileIntervalMs: number;
 };
 
 export type HostNetworkConfig = {
@@ -209,6 +217,10 @@ export function loadConfig(env: Env): LoadConfigResult {
       maxEni: maxEni > 0 ? maxEni : null,
       ipCooldownMs: count("IP_COOLDOWN_PERIOD", "seconds") * 1000,
       manageEnisNonSchedulable: bool("AWS_MANAGE_ENIS_NON_SCHEDULABLE"),
+      minEniAgeMs: count("VPC_CNI_MIN_ENI_AGE", "seconds") * 1000,
+      shrinkIntervalMs: count("VPC_CNI_SHRINK_INTERVAL", "seconds") * 1000,
+      allocationWaitMs: read("VPC_CNI_ALLOCATION_WAIT", (t) => parseInteger(t, 1, 600, "seconds, 1..600")) * 1000,
+      reconcileIntervalMs: read("VPC_CNI_RECONCILE_INTERVAL", (t) => parseInteger(t, 1, 3600, "seconds, 1..3600")) * 1000,
     };
   }
 
