@@ -38,7 +38,8 @@ class FakeCloud implements PoolCloud {
     this.calls.push(`create ${request.ipCount}`);
     await new Promise((r) => setTimeout(r, 10));
     this.held.set(eniId, request.ipCount ?? 0);
-    return { eniId, deviceNumber, routeTableId: deviceNumber + 1, subnetId: "subnet-1", cidrs: this.#addresses(request.ipCount ?? 0) };
+    const cidrs = this.#addresses(request.ipCount ?? 0);
+    return { eniId, mac: "02:00:00:00:00:01", deviceNumber, routeTableId: deviceNumber + 1, subnetId: "subnet-1", subnetCidr: "10.0.0.0/16", primaryIp: "10.0.255.1", cidrs };
   }
   async release(eniId: string, cidrs: readonly string[]) {
     this.calls.push(`release ${eniId} ${cidrs.length}`);

@@ -15,14 +15,26 @@ import { isPlanEmpty, planPool, type AddressRequest, type PoolLimits, type PoolP
 export interface PoolCloud {
   /** AssignPrivateIpAddresses; returns the CIDRs added ("a.b.c.d/32" or "a.b.c.d/28"). */
   assign(eniId: string, request: AddressRequest): Promise<string[]>;
-  /** Create, attach, DeleteOnTermination, wait for the link, set up host networking. */
-  createEni(request: AddressRequest): Promise<{ eniId: string; deviceNumber: number; routeTableId: number; subnetId: string; cidrs: string[] }>;
+  /** A new ENI with these addresses, attached and ready on the node (the agent wires in host setup). */
+  createEni(request: AddressRequest): Promise<CreatedEni>;
   /** UnassignPrivateIpAddresses for CIDRs the datastore has already dropped. */
   release(eniId: string, cidrs: readonly string[], prefixes: boolean): Promise<void>;
-  /** Tear down host networking, detach and delete. */
+  /** Detach and delete (the agent wires in host teardown first). */
   freeEni(eniId: string): Promise<void>;
   /** While set, no growth is attempted (EC2 said the subnet is out of addresses). */
   growthPausedUntil(): number;
+}
+
+export interface CreatedEni {
+  eniId: string;
+  mac: string;
+  deviceNumber: number;
+  routeTableId: number;
+  subnetId: string;
+  subnetCidr: string;
+  primaryIp: string;
+  /** The CIDRs EC2 assigned with it ("a.b.c.d/32" or "/28"), the primary address not included. */
+  cidrs: string[];
 }
 
 export interface PoolManagerOptions {
@@ -68,6 +80,7 @@ export class PoolManager {
   #stopped = false;
   #lastPlan: PoolPlan | undefined;
   #passWaiters: Waiter[] = [];
+  #exclusive: Promise<void> | undefined;
 
   constructor(options: PoolManagerOptions) {
     this.#o = { minIntervalMs: 200, tickMs: 5_000, shrinkIntervalMs: 30_000, growthWaitMs: 20_000, ...options };
@@ -100,16 +113,35 @@ export class PoolManager {
   trigger(): void {
     if (this.#stopped) return;
     this.#passRequested = true;
-    if (this.#passRunning || this.#timer) return;
+    if (this.#passRunning || this.#timer || this.#exclusive) return;
     const wait = Math.max(0, this.#lastPassAt + this.#o.minIntervalMs - this.#o.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#startPass();
+      // An exclusive section that began meanwhile triggers again when it ends.
+      if (!this.#exclusive) this.#startPass();
     }, wait);
+  }
+
+  /**
+   * Runs fn with no pool pass in flight and none starting until it is done, so work that compares the
+   * datastore with EC2 (the reconciler) never sees a pass half-applied.
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.#passRunning || this.#exclusive) await (this.#passRunning ?? this.#exclusive);
+    let done!: () => void;
+    this.#exclusive = new Promise<void>((r) => (done = r));
+    try {
+      return await fn();
+    } finally {
+      this.#exclusive = undefined;
+      done();
+      if (this.#passRequested) this.trigger();
+    }
   }
 
   /** A pass now (tests, start-up); resolves when it is done. */
   async runPassNow(): Promise<void> {
+    while (this.#exclusive) await this.#exclusive;
     this.#passRequested = true;
     if (!this.#passRunning) this.#startPass();
     await this.#passRunning;

@@ -1,0 +1,404 @@
+// The node agent's core: node initialisation, the plugin's allocate/release, and the reconciler that
+// keeps the datastore in step with EC2 when ENIs or addresses change behind the agent's back. It is given
+// its cloud, host networking and clock (no SDK or kernel here), so it runs against vpcsim, fakes, or AWS.
+
+import type { AgentConfig } from "./config.ts";
+import type { Allocation, Datastore, IPAMKey, PodMetadata } from "./datastore/datastore.ts";
+import { DatastoreError } from "./datastore/datastore.ts";
+import { PoolManager, type PoolCloud } from "./pool-manager.ts";
+import type { PoolLimits, PoolTargets } from "./pool/index.ts";
+
+export interface NodeIdentity {
+  instanceId: string;
+  instanceType: string;
+  availabilityZone: string;
+  region: string;
+  primaryMac: string;
+  primaryIp: string;
+  primaryEniId: string;
+  vpcId: string;
+  subnetId: string;
+  subnetCidr: string;
+  securityGroupIds: string[];
+  vpcCidrs: string[];
+}
+
+/** An ENI as instance metadata or EC2 shows it. */
+export interface EniView {
+  id: string;
+  mac: string;
+  deviceNumber: number;
+  networkCard: number;
+  subnetId: string;
+  subnetCidr: string;
+  primaryIp: string;
+  /** Secondary private addresses, without the ENI's primary. */
+  secondaryIps: string[];
+  /** IPv4 /28 prefixes. */
+  prefixes: string[];
+}
+
+export interface Ec2EniView extends EniView {
+  interfaceType: string; // "interface", "trunk", "efa", "branch", ...
+  tags: Record<string, string>;
+  /** The instance it is attached to (attached or attaching), if any. */
+  attachedTo?: string;
+}
+
+export interface TypeLimits {
+  enis: number;
+  ipv4PerEni: number;
+  trunking: boolean;
+  maxPods: number;
+}
+
+export interface AgentCloud extends PoolCloud {
+  identity(): Promise<NodeIdentity>;
+  imdsEnis(): Promise<EniView[]>;
+  /** EC2's view of these ENIs; ids EC2 does not know are left out. */
+  ec2Enis(ids: readonly string[]): Promise<Ec2EniView[]>;
+  /** Tags an ENI with what is missing or different (the reference's TagENI). */
+  tagEni(eniId: string, tags: Record<string, string>): Promise<void>;
+}
+
+export interface AgentHost {
+  setupNode(identity: NodeIdentity, vpcCidrs: readonly string[]): Promise<void>;
+  setupEni(eni: EniView): Promise<void>;
+  teardownEni(eni: EniView): Promise<void>;
+  /** Whether a host veth whose name ends with this hash exists (checkpoint pruning). */
+  vethExists(name: string, suffix: string): Promise<boolean>;
+}
+
+export type Log = (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+
+export interface AllocateRequest {
+  key: IPAMKey;
+  podNamespace: string;
+  podName: string;
+  podUid: string;
+}
+
+export interface AllocateReply {
+  address: string;
+  deviceNumber: number;
+  routeTableId: number;
+  useExternalSnat: boolean;
+  vpcCidrs: string[];
+}
+
+export interface ReconcileReport {
+  checkedEc2: boolean;
+  adoptedEnis: string[];
+  removedEnis: string[];
+  addedCidrs: string[];
+  removedCidrs: string[];
+  /** Addresses or ENIs EC2 no longer has that pods still hold; kept until their DEL. */
+  keptForPods: string[];
+}
+
+export interface NodeAgentOptions {
+  config: AgentConfig;
+  cloud: AgentCloud;
+  host: AgentHost;
+  datastore: Datastore;
+  limits: TypeLimits;
+  now: () => number;
+  log: Log;
+  onError?: (fn: string, err: unknown) => void;
+}
+
+const NO_MANAGE_TAG = "node.k8s.amazonaws.com/no_manage";
+const INSTANCE_TAG = "node.k8s.amazonaws.com/instance_id";
+
+export class NodeAgent {
+  readonly #o: NodeAgentOptions;
+  readonly pool: PoolManager;
+  #identity: NodeIdentity | undefined;
+  #vpcCidrs: string[] = [];
+  #unmanaged = new Set<string>();
+  #hasTrunk = false;
+  #enis = new Map<string, EniView>();
+  #reconcileTimer: NodeJS.Timeout | undefined;
+  #stopping = false;
+  lastReconcile: (ReconcileReport & { at: number }) | undefined;
+
+  constructor(options: NodeAgentOptions) {
+    this.#o = options;
+    const pool = options.config.pool;
+    const targets: PoolTargets = {
+      prefixDelegation: pool.prefixDelegation,
+      warmEniTarget: pool.warmEniTarget,
+      warmIpTarget: pool.warmIpTarget,
+      minimumIpTarget: pool.minimumIpTarget,
+      warmPrefixTarget: pool.warmPrefixTarget,
+      maxEni: pool.maxEni ?? -1,
+      ipCooldownMs: pool.ipCooldownMs,
+      minEniAgeMs: pool.minEniAgeMs,
+    };
+    // ENIs the pool creates are remembered with their host details, for the reconciler's teardown.
+    const cloud: PoolCloud = {
+      assign: (id, r) => options.cloud.assign(id, r),
+      release: (id, c, p) => options.cloud.release(id, c, p),
+      growthPausedUntil: () => options.cloud.growthPausedUntil(),
+      createEni: async (r) => {
+        const created = await options.cloud.createEni(r);
+        const view: EniView = {
+          id: created.eniId,
+          mac: created.mac,
+          deviceNumber: created.deviceNumber,
+          networkCard: 0,
+          subnetId: created.subnetId,
+          subnetCidr: created.subnetCidr,
+          primaryIp: created.primaryIp,
+          secondaryIps: [],
+          prefixes: [],
+        };
+        try {
+          await options.host.setupEni(view);
+        } catch (err) {
+          // An ENI the node cannot use is given back rather than left attached and idle.
+          await options.cloud.freeEni(created.eniId).catch((e: Error) => options.log("error", `giving back ${created.eniId} after a failed host setup: ${e.message}`));
+          throw err;
+        }
+        this.#enis.set(created.eniId, view);
+        return created;
+      },
+      freeEni: async (id) => {
+        const view = this.#enis.get(id);
+        if (view) await options.host.teardownEni(view).catch((err: Error) => options.log("warn", `host teardown of ${id}: ${err.message}`));
+        await options.cloud.freeEni(id);
+        this.#enis.delete(id);
+      },
+    };
+    this.pool = new PoolManager({
+      datastore: options.datastore,
+      cloud,
+      targets,
+      limits: () => this.poolLimits(),
+      now: options.now,
+      log: options.log,
+      shrinkIntervalMs: pool.shrinkIntervalMs,
+      growthWaitMs: pool.allocationWaitMs,
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
+  }
+
+  get identity(): NodeIdentity | undefined {
+    return this.#identity;
+  }
+
+  get vpcCidrs(): readonly string[] {
+    return this.#vpcCidrs;
+  }
+
+  poolLimits(): PoolLimits {
+    return {
+      enis: this.#o.limits.enis,
+      ipv4PerEni: this.#o.limits.ipv4PerEni,
+      maxPods: this.#o.limits.maxPods,
+      unmanagedEnis: this.#unmanaged.size,
+      reserveTrunkSlot: this.#o.config.eni.podEni && this.#o.limits.trunking && !this.#hasTrunk,
+    };
+  }
+
+  /**
+   * Learns the node from IMDS, checks it against EC2, sets up host networking for every managed ENI and
+   * fills the datastore. The checkpoint is restored by the caller afterwards (it needs the CIDRs).
+   */
+  async init(): Promise<void> {
+    const { cloud, host, log, config } = this.#o;
+    const identity = await cloud.identity();
+    this.#identity = identity;
+    this.#vpcCidrs = [...identity.vpcCidrs];
+    const imds = await cloud.imdsEnis();
+    const ec2 = new Map((await cloud.ec2Enis(imds.map((e) => e.id))).map((e) => [e.id, e]));
+    await host.setupNode(identity, this.#vpcCidrs);
+    for (const seen of imds) {
+      const eni = ec2.get(seen.id);
+      if (!eni) {
+        log("warn", `ENI ${seen.id} is in instance metadata but not in EC2; skipped until EC2 shows it`);
+        continue;
+      }
+      await this.#adoptEni(eni, identity);
+    }
+    log("info", `node ${identity.instanceId} (${identity.instanceType}, ${identity.availabilityZone}) initialised`, {
+      enis: this.#enis.size,
+      unmanaged: [...this.#unmanaged],
+      addresses: this.#o.datastore.stats().totalIPs,
+      maxPods: this.#o.limits.maxPods,
+    });
+    if (!config.eni.disableNetworkResourceProvisioning) {
+      for (const eni of ec2.values()) {
+        if (this.#enis.has(eni.id) && eni.tags[INSTANCE_TAG] !== identity.instanceId) {
+          await cloud.tagEni(eni.id, { [INSTANCE_TAG]: identity.instanceId }).catch((err: Error) => log("warn", `tagging ${eni.id} failed: ${err.message}`));
+        }
+      }
+    }
+  }
+
+  /** Whether the agent manages this ENI's addresses (the reference's rules, §4.2). */
+  #isManaged(eni: Ec2EniView, identity: NodeIdentity): boolean {
+    if (eni.id === identity.primaryEniId) return true;
+    if (eni.tags[NO_MANAGE_TAG] === "true") return false;
+    if (eni.tags[INSTANCE_TAG] === identity.instanceId) return true;
+    return this.#o.config.eni.manageUntaggedEni && eni.tags[INSTANCE_TAG] === undefined;
+  }
+
+  async #adoptEni(eni: Ec2EniView, identity: NodeIdentity): Promise<boolean> {
+    const { datastore, host } = this.#o;
+    if (eni.interfaceType === "trunk") this.#hasTrunk = true;
+    if (!this.#isManaged(eni, identity)) {
+      this.#unmanaged.add(eni.id);
+      return false;
+    }
+    const isPrimary = eni.id === identity.primaryEniId;
+    if (!isPrimary) await host.setupEni(eni);
+    datastore.addEni({
+      id: eni.id,
+      deviceNumber: eni.deviceNumber,
+      routeTableId: isPrimary ? 254 : eni.deviceNumber + 1,
+      subnetId: eni.subnetId,
+      isPrimary,
+      isTrunk: eni.interfaceType === "trunk",
+      isEFA: eni.interfaceType === "efa",
+      // Custom networking takes pod addresses from ENIConfig subnets only, never from the primary ENI.
+      isExcluded: isPrimary && this.#o.config.eni.customNetworking,
+    });
+    for (const ip of eni.secondaryIps) this.#addCidr(eni.id, `${ip}/32`);
+    for (const p of eni.prefixes) this.#addCidr(eni.id, p);
+    this.#enis.set(eni.id, eni);
+    return true;
+  }
+
+  #addCidr(eniId: string, cidr: string): boolean {
+    try {
+      this.#o.datastore.addCidr(eniId, cidr);
+      return true;
+    } catch (err) {
+      if (err instanceof DatastoreError && err.code === "duplicate-cidr") return false;
+      throw err;
+    }
+  }
+
+  start(): void {
+    this.pool.start();
+    const every = this.#o.config.pool.reconcileIntervalMs;
+    this.#reconcileTimer = setInterval(() => {
+      this.reconcile().catch((err: Error) => {
+        this.#o.onError?.("nodeIPPoolReconcile", err);
+        this.#o.log("error", `reconcile failed: ${err.message}`);
+      });
+    }, every);
+    this.#reconcileTimer.unref();
+  }
+
+  /** SIGTERM: no EC2 mutation from here on; the datastore (and checkpoint) stay as they are. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#reconcileTimer) clearInterval(this.#reconcileTimer);
+    await this.pool.stop();
+  }
+
+  async allocate(req: AllocateRequest): Promise<AllocateReply> {
+    const metadata: Partial<PodMetadata> = { k8sPodNamespace: req.podNamespace, k8sPodName: req.podName, k8sPodUID: req.podUid, interfacesCount: 1 };
+    const got = await this.pool.allocate(req.key, metadata, this.#o.limits.maxPods);
+    return this.#reply(got);
+  }
+
+  /** DEL: releases the pod's address; an unknown pod is not an error (DEL must be idempotent). */
+  release(key: IPAMKey): AllocateReply | undefined {
+    const released = this.pool.release(key);
+    return released ? this.#reply(released) : undefined;
+  }
+
+  #reply(a: Allocation): AllocateReply {
+    const host = this.#o.config.hostNetwork;
+    return {
+      address: a.address,
+      deviceNumber: a.deviceNumber,
+      routeTableId: a.routeTableId,
+      useExternalSnat: host.externalSnat,
+      vpcCidrs: [...this.#vpcCidrs, ...host.excludeSnatCidrs],
+    };
+  }
+
+  /**
+   * Compares the datastore with instance metadata; where they differ, asks EC2 (IMDS lags, so it alone is
+   * never trusted) and follows what EC2 says. A pod's address that EC2 no longer has is reported and kept
+   * until the pod's DEL, never dropped silently.
+   */
+  async reconcile(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { checkedEc2: false, adoptedEnis: [], removedEnis: [], addedCidrs: [], removedCidrs: [], keptForPods: [] };
+    const identity = this.#identity;
+    if (!identity || this.#stopping) return report;
+    await this.pool.exclusive(async () => {
+      const { cloud, datastore, host, log } = this.#o;
+      const imds = await cloud.imdsEnis();
+      const snapshot = datastore.snapshot();
+      const known = new Map(snapshot.enis.map((e) => [e.id, new Set(e.cidrs.map((c) => c.cidr))]));
+      const differs =
+        imds.some((e) => !this.#unmanaged.has(e.id) && (!known.has(e.id) || !sameSet(known.get(e.id)!, cidrsOf(e)))) ||
+        [...known.keys()].some((id) => !imds.some((e) => e.id === id));
+      if (!differs) return;
+      report.checkedEc2 = true;
+      const ids = [...new Set([...imds.map((e) => e.id), ...known.keys()])];
+      const ec2 = new Map((await cloud.ec2Enis(ids)).map((e) => [e.id, e]));
+
+      for (const [id, cidrs] of known) {
+        const truth = ec2.get(id);
+        const eniSnap = snapshot.enis.find((e) => e.id === id)!;
+        if (!truth || truth.attachedTo !== identity.instanceId) {
+          if (eniSnap.assigned > 0) {
+            datastore.setEniExcluded(id, true);
+            report.keptForPods.push(id);
+            log("error", `ENI ${id} was detached or deleted outside the agent while ${eniSnap.assigned} pods use its addresses; kept until their DEL, no new pods get addresses from it`);
+            continue;
+          }
+          datastore.removeEni(id);
+          const view = this.#enis.get(id);
+          this.#enis.delete(id);
+          if (view && !eniSnap.isPrimary) await host.teardownEni(view).catch((err: Error) => log("warn", `host teardown of ${id}: ${err.message}`));
+          report.removedEnis.push(id);
+          log("warn", `ENI ${id} is gone from this instance in EC2; removed from the pool`);
+          continue;
+        }
+        const wanted = cidrsOf(truth);
+        for (const c of wanted) if (!cidrs.has(c) && this.#addCidr(id, c)) report.addedCidrs.push(c);
+        for (const c of cidrs) {
+          if (wanted.has(c)) continue;
+          const cs = eniSnap.cidrs.find((x) => x.cidr === c);
+          if (cs && cs.assigned > 0) {
+            report.keptForPods.push(c);
+            log("error", `${c} was unassigned from ${id} outside the agent while a pod holds it; kept until the pod's DEL`);
+            continue;
+          }
+          datastore.removeCidr(id, c);
+          report.removedCidrs.push(c);
+        }
+      }
+      for (const seen of imds) {
+        if (known.has(seen.id) || this.#unmanaged.has(seen.id)) continue;
+        const truth = ec2.get(seen.id);
+        if (!truth || truth.attachedTo !== identity.instanceId) continue;
+        if (await this.#adoptEni(truth, identity)) {
+          report.adoptedEnis.push(seen.id);
+          log("info", `ENI ${seen.id} was attached outside the agent; adopted with ${truth.secondaryIps.length + truth.prefixes.length} CIDRs`);
+        }
+      }
+      if (report.adoptedEnis.length + report.removedEnis.length + report.addedCidrs.length + report.removedCidrs.length > 0) {
+        log("info", "reconciled with EC2", { ...report });
+      }
+    });
+    this.lastReconcile = { ...report, at: this.#o.now() };
+    if (report.addedCidrs.length + report.removedCidrs.length + report.adoptedEnis.length + report.removedEnis.length > 0) this.pool.trigger();
+    return report;
+  }
+}
+
+function cidrsOf(e: EniView): Set<string> {
+  return new Set([...e.secondaryIps.map((ip) => `${ip}/32`), ...e.prefixes]);
+}
+
+function sameSet(a: Set<string>, b: Set<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
+}

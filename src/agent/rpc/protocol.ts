@@ -1,0 +1,437 @@
+// The plugin <-> agent protocol: JSON over HTTP/1.1 on a unix socket. aws-node uses gRPC here; plain
+// JSON keeps the plugin free of dependencies so it loads fast, and lets `curl --unix-socket` debug it.
+// This module is shared by the agent's server and the plugin's client, so it imports nothing at all.
+//
+// Field mapping to the reference's rpc.proto (names here are lowerCamelCase JSON):
+//
+//   AllocateRequest (AddNetworkRequest)        ReleaseRequest (DelNetworkRequest)
+//     protocolVersion  (new; see below)          protocolVersion  (new)
+//     clientVersion    ClientVersion = 8         clientVersion    ClientVersion = 9
+//     podName          K8S_POD_NAME = 1          podName          K8S_POD_NAME = 1
+//     podNamespace     K8S_POD_NAMESPACE = 2     podNamespace     K8S_POD_NAMESPACE = 2
+//     podUid           (new; DEL has it)         podUid           K8S_POD_UID = 10
+//     infraContainerId K8S_POD_INFRA_CONTAINER_ID = 3
+//     containerId      ContainerID = 7           containerId      ContainerID = 8
+//     ifName           IfName = 5                ifName           IfName = 6
+//     networkName      NetworkName = 6           networkName      NetworkName = 7
+//     netns            Netns = 4                 netns            (new; may be empty, as CNI DEL allows)
+//     requiresMultiNicAttachment  RequiresMultiNICAttachment = 9
+//                                                reason           Reason = 5
+//
+//   AllocateReply (AddNetworkReply)            ReleaseReply (DelNetworkReply)
+//     success          Success = 1               success          Success = 1
+//     addresses[]      IPAllocationMetadata = 2  addresses[]      IPAllocationMetadata = 2 (empty: nothing was held)
+//       ipv4Addr       IPv4Addr = 1              podVlanId        PodVlanId = 4
+//       ipv6Addr       IPv6Addr = 2              networkPolicyMode NetworkPolicyMode = 6
+//       deviceNumber   DeviceNumber = 3
+//       routeTableId   RouteTableId = 4
+//     useExternalSnat  UseExternalSNAT = 5
+//     vpcV4Cidrs       VPCv4CIDRs = 6 (VPC CIDRs + exclude-SNAT CIDRs)
+//     vpcV6Cidrs       VPCv6CIDRs = 12
+//     podVlanId        PodVlanId = 7
+//     podEniMac        PodENIMAC = 8
+//     podEniSubnetGw   PodENISubnetGW = 9
+//     parentIfIndex    ParentIfIndex = 10
+//     networkPolicyMode NetworkPolicyMode = 13
+//
+// Where aws-node answers `Success=false` with no error, or a gRPC status, we answer an HTTP error with a
+// typed `{error:{code,message}}` body; `success` is always true in a 200 reply.
+//
+// Version skew: aws-node refuses any plugin whose build version differs from its own, which breaks pods
+// during every rolling upgrade. Here each side sends an integer `protocolVersion`; the agent serves any
+// client at or above its minimum and ignores fields it does not know, and replies carry the agent's
+// version so a newer plugin can tell what it is talking to. Only a client below the minimum is refused,
+// with both versions in the message. `clientVersion` (the build) is informational only.
+
+export const PROTOCOL_VERSION = 1;
+/** The oldest client protocol the agent still serves. */
+export const MIN_CLIENT_PROTOCOL_VERSION = 1;
+/** The oldest agent protocol this client understands. */
+export const MIN_SERVER_PROTOCOL_VERSION = 1;
+
+export const RPC_PATHS = {
+  allocate: "/v1/allocate",
+  release: "/v1/release",
+  health: "/v1/health",
+} as const;
+
+export type RpcMethod = keyof typeof RPC_PATHS;
+
+/** Request bodies larger than this are refused unread (the largest valid request is under 6 KiB). */
+export const MAX_REQUEST_BYTES = 16 * 1024;
+/** Reply bodies larger than this are treated as a broken agent by the client. */
+export const MAX_REPLY_BYTES = 1024 * 1024;
+
+export interface AllocateRequest {
+  readonly protocolVersion: number;
+  readonly clientVersion: string;
+  readonly podNamespace: string;
+  readonly podName: string;
+  /** "" when the runtime does not pass K8S_POD_UID. */
+  readonly podUid: string;
+  /** "" when the runtime does not pass K8S_POD_INFRA_CONTAINER_ID. */
+  readonly infraContainerId: string;
+  readonly containerId: string;
+  readonly ifName: string;
+  readonly networkName: string;
+  readonly netns: string;
+  readonly requiresMultiNicAttachment: boolean;
+}
+
+export interface ReleaseRequest {
+  readonly protocolVersion: number;
+  readonly clientVersion: string;
+  readonly podNamespace: string;
+  readonly podName: string;
+  readonly podUid: string;
+  readonly infraContainerId: string;
+  readonly containerId: string;
+  readonly ifName: string;
+  readonly networkName: string;
+  /** "" allowed: CNI DEL may come after the netns is gone. */
+  readonly netns: string;
+  /** "PodDeleted", or "SetupNSFailed" when the plugin rolls back a failed ADD (the reference's values). */
+  readonly reason: string;
+}
+
+export interface PodAddress {
+  /** "" when the pod has no IPv4 address (IPv6 mode). */
+  readonly ipv4Addr: string;
+  /** "" when the pod has no IPv6 address. */
+  readonly ipv6Addr: string;
+  readonly deviceNumber: number;
+  readonly routeTableId: number;
+}
+
+export interface AllocateReply {
+  readonly protocolVersion: number;
+  readonly success: true;
+  readonly addresses: readonly PodAddress[];
+  readonly useExternalSnat: boolean;
+  readonly vpcV4Cidrs: readonly string[];
+  readonly vpcV6Cidrs: readonly string[];
+  readonly podVlanId: number;
+  readonly podEniMac: string;
+  readonly podEniSubnetGw: string;
+  readonly parentIfIndex: number;
+  readonly networkPolicyMode: string;
+}
+
+export interface ReleaseReply {
+  readonly protocolVersion: number;
+  readonly success: true;
+  /** The addresses the pod held, so the plugin can remove their rules; empty when nothing was held. */
+  readonly addresses: readonly PodAddress[];
+  readonly podVlanId: number;
+  readonly networkPolicyMode: string;
+}
+
+export type HealthStatus = "serving" | "not-serving";
+
+export interface HealthReply {
+  readonly protocolVersion: number;
+  readonly minProtocolVersion: number;
+  /** The agent's build version ("" if unknown). */
+  readonly agentVersion: string;
+  readonly status: HealthStatus;
+  /** Why not serving (e.g. "initialising"), or "". */
+  readonly detail: string;
+}
+
+/**
+ * - `no-address`: no address could be found or made for the pod (pool exhausted, max pods reached, or growth
+ *   timed out); the message says which.
+ * - `invalid-request`: the request was malformed; nothing changed.
+ * - `unsupported-version`: one side's protocol is older than the other supports; nothing changed.
+ * - `shutting-down`: the agent is stopping and will not take this on.
+ * - `internal`: anything else; the agent's log has the details.
+ */
+export type RpcErrorCode = "no-address" | "invalid-request" | "unsupported-version" | "shutting-down" | "internal";
+
+export const RPC_ERROR_CODES: readonly RpcErrorCode[] = ["no-address", "invalid-request", "unsupported-version", "shutting-down", "internal"];
+
+/** HTTP status per error code; clients go by the code in the body, the status is for humans and proxies. */
+export const RPC_ERROR_STATUS: Readonly<Record<RpcErrorCode, number>> = {
+  "invalid-request": 400,
+  "unsupported-version": 400,
+  "no-address": 503,
+  "shutting-down": 503,
+  internal: 500,
+};
+
+export interface ErrorReply {
+  readonly protocolVersion: number;
+  readonly error: { readonly code: RpcErrorCode; readonly message: string };
+}
+
+/** Thrown by handlers to answer with a typed error; any other exception becomes `internal`. */
+export class RpcError extends Error {
+  readonly code: RpcErrorCode;
+  constructor(code: RpcErrorCode, message: string) {
+    super(message);
+    this.name = "RpcError";
+    this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Validation. Every field is checked for type, length and characters before a handler sees it, so a
+// malformed request can have no effect. Unknown fields are ignored (a newer plugin may send more).
+
+export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+
+type Json = Record<string, unknown>;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// The CNI spec's rule for container IDs and network names.
+const CNI_IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const POD_UID = /^[A-Za-z0-9-]*$/;
+const VERSION_TEXT = /^[\x21-\x7e]+$/;
+const REASON = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+// Printable ASCII without blanks, '/' and ':' - what Linux's dev_valid_name accepts, minus non-ASCII.
+const IF_NAME = /^[\x21-\x2e\x30-\x39\x3b-\x7e]+$/;
+const NETNS_PATH = /^\/[\x20-\x7e]*$/;
+const INT32_MAX = 2 ** 31 - 1;
+
+interface StringRule {
+  readonly required: boolean;
+  readonly max: number;
+  readonly pattern: RegExp;
+  /** Says what is allowed, for the error message. */
+  readonly allowed: string;
+}
+
+const rules = {
+  clientVersion: { required: true, max: 64, pattern: VERSION_TEXT, allowed: "printable ASCII without blanks" },
+  podNamespace: { required: true, max: 63, pattern: DNS_LABEL, allowed: "a DNS label (lower-case letters, digits, '-')" },
+  podName: { required: true, max: 253, pattern: DNS_SUBDOMAIN, allowed: "a DNS subdomain (lower-case letters, digits, '-', '.')" },
+  podUid: { required: false, max: 64, pattern: POD_UID, allowed: "letters, digits and '-'" },
+  infraContainerId: { required: false, max: 256, pattern: CNI_IDENTIFIER, allowed: "letters, digits, '_', '.', '-', starting with a letter or digit" },
+  containerId: { required: true, max: 256, pattern: CNI_IDENTIFIER, allowed: "letters, digits, '_', '.', '-', starting with a letter or digit" },
+  ifName: { required: true, max: 15, pattern: IF_NAME, allowed: "a Linux interface name: at most 15 printable ASCII characters, no blanks, '/' or ':'" },
+  networkName: { required: true, max: 256, pattern: CNI_IDENTIFIER, allowed: "letters, digits, '_', '.', '-', starting with a letter or digit" },
+  netns: { required: true, max: 4096, pattern: NETNS_PATH, allowed: "an absolute path of printable ASCII" },
+  releaseNetns: { required: false, max: 4096, pattern: NETNS_PATH, allowed: "an absolute path of printable ASCII" },
+  reason: { required: true, max: 64, pattern: REASON, allowed: "a word of letters, digits, '_', '.', '-' (e.g. PodDeleted)" },
+} satisfies Record<string, StringRule>;
+
+class Invalid extends Error {}
+
+function readString(body: Json, key: string, rule: StringRule): string {
+  const value = body[key];
+  if (value === undefined) {
+    if (rule.required) throw new Invalid(`${key} is missing`);
+    return "";
+  }
+  if (typeof value !== "string") throw new Invalid(`${key} must be a string, not ${describe(value)}`);
+  if (value === "") {
+    if (rule.required) throw new Invalid(`${key} must not be empty`);
+    return "";
+  }
+  if (value.length > rule.max) throw new Invalid(`${key} is ${value.length} characters long; at most ${rule.max} allowed`);
+  if (!rule.pattern.test(value)) throw new Invalid(`${key} ${JSON.stringify(value)} is not valid: ${rule.allowed}`);
+  if (key === "ifName" && (value === "." || value === "..")) throw new Invalid(`ifName ${JSON.stringify(value)} is not a valid interface name`);
+  return value;
+}
+
+function readBoolean(body: Json, key: string): boolean {
+  const value = body[key];
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw new Invalid(`${key} must be a boolean, not ${describe(value)}`);
+  return value;
+}
+
+function readProtocolVersion(body: Json): number {
+  const value = body.protocolVersion;
+  if (value === undefined) throw new Invalid("protocolVersion is missing");
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > INT32_MAX) {
+    throw new Invalid(`protocolVersion must be a whole number, not ${describe(value)}`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === "number") return String(value);
+  return `a ${typeof value}`;
+}
+
+function asObject(body: unknown): Json {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new Invalid(`the body must be a JSON object, not ${describe(body)}`);
+  return body as Json;
+}
+
+function validate<T>(read: () => T): Validated<T> {
+  try {
+    return { ok: true, value: read() };
+  } catch (error) {
+    if (error instanceof Invalid) return { ok: false, message: error.message };
+    throw error;
+  }
+}
+
+/** Checks a decoded allocate body; the version gate is separate (`checkClientVersion`). */
+export function validateAllocateRequest(body: unknown): Validated<AllocateRequest> {
+  return validate(() => {
+    const b = asObject(body);
+    return {
+      protocolVersion: readProtocolVersion(b),
+      clientVersion: readString(b, "clientVersion", rules.clientVersion),
+      podNamespace: readString(b, "podNamespace", rules.podNamespace),
+      podName: readString(b, "podName", rules.podName),
+      podUid: readString(b, "podUid", rules.podUid),
+      infraContainerId: readString(b, "infraContainerId", rules.infraContainerId),
+      containerId: readString(b, "containerId", rules.containerId),
+      ifName: readString(b, "ifName", rules.ifName),
+      networkName: readString(b, "networkName", rules.networkName),
+      netns: readString(b, "netns", rules.netns),
+      requiresMultiNicAttachment: readBoolean(b, "requiresMultiNicAttachment"),
+    };
+  });
+}
+
+export function validateReleaseRequest(body: unknown): Validated<ReleaseRequest> {
+  return validate(() => {
+    const b = asObject(body);
+    return {
+      protocolVersion: readProtocolVersion(b),
+      clientVersion: readString(b, "clientVersion", rules.clientVersion),
+      podNamespace: readString(b, "podNamespace", rules.podNamespace),
+      podName: readString(b, "podName", rules.podName),
+      podUid: readString(b, "podUid", rules.podUid),
+      infraContainerId: readString(b, "infraContainerId", rules.infraContainerId),
+      containerId: readString(b, "containerId", rules.containerId),
+      ifName: readString(b, "ifName", rules.ifName),
+      networkName: readString(b, "networkName", rules.networkName),
+      netns: readString(b, "netns", rules.releaseNetns),
+      reason: readString(b, "reason", rules.reason),
+    };
+  });
+}
+
+/** null when the client's protocol is served; otherwise the message for an `unsupported-version` error. */
+export function checkClientVersion(clientProtocolVersion: number): string | null {
+  if (clientProtocolVersion >= MIN_CLIENT_PROTOCOL_VERSION) return null;
+  return `plugin protocol version ${clientProtocolVersion} is older than this agent supports: the agent speaks version ${PROTOCOL_VERSION} and serves clients from version ${MIN_CLIENT_PROTOCOL_VERSION}; upgrade the plugin`;
+}
+
+/** null when the agent's protocol is understood by this client; otherwise the message. */
+export function checkServerVersion(serverProtocolVersion: number): string | null {
+  if (serverProtocolVersion >= MIN_SERVER_PROTOCOL_VERSION) return null;
+  return `agent protocol version ${serverProtocolVersion} is older than this plugin supports: the plugin speaks version ${PROTOCOL_VERSION} and needs an agent from version ${MIN_SERVER_PROTOCOL_VERSION}; upgrade the agent`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reply decoding, for the client. Fields a newer agent adds are ignored; fields an older agent lacks
+// (beyond the first version's) get their zero value.
+
+function readReplyInt(b: Json, key: string, fallback?: number): number {
+  const value = b[key];
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value)) throw new Invalid(`reply field ${key} must be a whole number, not ${describe(value)}`);
+  return value;
+}
+
+function readReplyString(b: Json, key: string, fallback?: string): string {
+  const value = b[key];
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== "string") throw new Invalid(`reply field ${key} must be a string, not ${describe(value)}`);
+  return value;
+}
+
+function readReplyBoolean(b: Json, key: string, fallback?: boolean): boolean {
+  const value = b[key];
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== "boolean") throw new Invalid(`reply field ${key} must be a boolean, not ${describe(value)}`);
+  return value;
+}
+
+function readReplyStrings(b: Json, key: string, fallback?: readonly string[]): readonly string[] {
+  const value = b[key];
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) throw new Invalid(`reply field ${key} must be an array of strings`);
+  return value as string[];
+}
+
+function readReplyAddresses(b: Json): readonly PodAddress[] {
+  const value = b.addresses;
+  if (!Array.isArray(value)) throw new Invalid(`reply field addresses must be an array, not ${describe(value)}`);
+  return value.map((entry: unknown) => {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new Invalid("reply field addresses must hold objects");
+    const a = entry as Json;
+    return {
+      ipv4Addr: readReplyString(a, "ipv4Addr", ""),
+      ipv6Addr: readReplyString(a, "ipv6Addr", ""),
+      deviceNumber: readReplyInt(a, "deviceNumber"),
+      routeTableId: readReplyInt(a, "routeTableId"),
+    };
+  });
+}
+
+function readReplySuccess(b: Json): true {
+  if (b.success !== true) throw new Invalid(`reply field success must be true, not ${describe(b.success)}`);
+  return true;
+}
+
+export function decodeAllocateReply(body: unknown): Validated<AllocateReply> {
+  return validate(() => {
+    const b = asObject(body);
+    return {
+      protocolVersion: readReplyInt(b, "protocolVersion"),
+      success: readReplySuccess(b),
+      addresses: readReplyAddresses(b),
+      useExternalSnat: readReplyBoolean(b, "useExternalSnat"),
+      vpcV4Cidrs: readReplyStrings(b, "vpcV4Cidrs"),
+      vpcV6Cidrs: readReplyStrings(b, "vpcV6Cidrs", []),
+      podVlanId: readReplyInt(b, "podVlanId", 0),
+      podEniMac: readReplyString(b, "podEniMac", ""),
+      podEniSubnetGw: readReplyString(b, "podEniSubnetGw", ""),
+      parentIfIndex: readReplyInt(b, "parentIfIndex", 0),
+      networkPolicyMode: readReplyString(b, "networkPolicyMode", ""),
+    };
+  });
+}
+
+export function decodeReleaseReply(body: unknown): Validated<ReleaseReply> {
+  return validate(() => {
+    const b = asObject(body);
+    return {
+      protocolVersion: readReplyInt(b, "protocolVersion"),
+      success: readReplySuccess(b),
+      addresses: readReplyAddresses(b),
+      podVlanId: readReplyInt(b, "podVlanId", 0),
+      networkPolicyMode: readReplyString(b, "networkPolicyMode", ""),
+    };
+  });
+}
+
+export function decodeHealthReply(body: unknown): Validated<HealthReply> {
+  return validate(() => {
+    const b = asObject(body);
+    const status = readReplyString(b, "status");
+    if (status !== "serving" && status !== "not-serving") throw new Invalid(`reply field status ${JSON.stringify(status)} is unknown`);
+    return {
+      protocolVersion: readReplyInt(b, "protocolVersion"),
+      minProtocolVersion: readReplyInt(b, "minProtocolVersion", 1),
+      agentVersion: readReplyString(b, "agentVersion", ""),
+      status,
+      detail: readReplyString(b, "detail", ""),
+    };
+  });
+}
+
+export function decodeErrorReply(body: unknown): Validated<ErrorReply> {
+  return validate(() => {
+    const b = asObject(body);
+    const error = b.error;
+    if (typeof error !== "object" || error === null || Array.isArray(error)) throw new Invalid("reply has no error object");
+    const e = error as Json;
+    const code = readReplyString(e, "code");
+    // An error code from a newer agent is not understood; it is still an error, reported as internal.
+    const known = (RPC_ERROR_CODES as readonly string[]).includes(code) ? (code as RpcErrorCode) : "internal";
+    return { protocolVersion: readReplyInt(b, "protocolVersion", 0), error: { code: known, message: readReplyString(e, "message", code) } };
+  });
+}
