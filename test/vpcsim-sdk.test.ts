@@ -4,7 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { datapathUnavailable, ROOT, SimRun, waitFor, type SdkShell } from "./harness.ts";
+import { datapathUnavailable, ROOT, runCommand, SimRun, VPCSIM, waitFor, type SdkShell } from "./harness.ts";
 
 const skip = datapathUnavailable();
 
@@ -39,6 +39,18 @@ describe("vpcsim through the AWS SDK, from inside an instance", { skip }, () => 
     const out = await sdk.ok("DescribeInstances", { InstanceIds: [nodeA.id] });
     assert.equal(out.Reservations[0].Instances[0].InstanceId, nodeA.id);
     assert.equal(out.Reservations[0].Instances[0].PrivateIpAddress, nodeA.privateIp);
+  });
+
+  test("exec drops the caller's AWS identity but passes other AWS_* configuration", async () => {
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: "AKIAHOSTKEY", AWS_PROFILE: "host", AWS_VPC_K8S_CNI_EXTERNALSNAT: "true" };
+    const r = await runCommand(VPCSIM, ["exec", "--run", run.name, "node-a", "--", "env"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const vars = new Map(r.stdout.split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    assert.equal(vars.get("AWS_ACCESS_KEY_ID"), undefined);
+    assert.equal(vars.get("AWS_PROFILE"), undefined);
+    assert.equal(vars.get("AWS_VPC_K8S_CNI_EXTERNALSNAT"), "true");
+    assert.equal(vars.get("AWS_ENDPOINT_URL_EC2"), "http://192.0.2.10");
+    assert.equal(vars.get("AWS_REGION"), "us-east-1");
   });
 
   test("IMDS through the SDK's client shows the instance and its primary ENI", async () => {

@@ -52,8 +52,9 @@ Shows the run's VPC, subnets (with free addresses), instances and their ENIs and
   exec: `Usage: vpcsim exec [--run NAME] INSTANCE -- COMMAND [ARGS...]
 
 Runs COMMAND inside the instance's network namespace (INSTANCE is its Name tag or instance id),
-with AWS_REGION and AWS_ENDPOINT_URL_EC2 set and any AWS credentials of yours removed, so an AWS
-SDK program runs unchanged and takes the instance role's credentials from IMDS. Exits with the
+with AWS_REGION and AWS_ENDPOINT_URL_EC2 set and your AWS credentials, profiles and endpoint
+settings removed (other AWS_* configuration, such as AWS_VPC_K8S_CNI_*, passes), so an AWS SDK
+program runs unchanged and takes the instance role's credentials from IMDS. Exits with the
 command's exit code.`,
   launch: `Usage: vpcsim launch [--run NAME] NAME --type TYPE --subnet SUBNET [--public]
 
@@ -269,6 +270,9 @@ async function findInstance(paths: RunPaths, ref: string) {
   return { state, instance: found };
 }
 
+const SDK_IDENTITY_VARIABLES =
+  /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SECURITY_TOKEN|PROFILE|DEFAULT_PROFILE|CONFIG_FILE|SHARED_CREDENTIALS_FILE|CREDENTIAL_EXPIRATION|ROLE_ARN|ROLE_SESSION_NAME|WEB_IDENTITY_TOKEN_FILE|CONTAINER_.*|EC2_METADATA_.*|ENDPOINT_URL.*|REGION|DEFAULT_REGION|USE_FIPS_ENDPOINT|USE_DUALSTACK_ENDPOINT|IGNORE_CONFIGURED_ENDPOINT_URLS)$/;
+
 async function execInInstance(args: string[]): Promise<number> {
   const dashDash = args.indexOf("--");
   if (dashDash === -1) throw new UsageError("exec needs the command after --, e.g. vpcsim exec node-a -- ip addr");
@@ -278,8 +282,9 @@ async function execInInstance(args: string[]): Promise<number> {
   const paths = requireUp(values.run);
   const { state, instance } = await findInstance(paths, positionals[0]!);
   const env: NodeJS.ProcessEnv = { ...process.env };
-  // The instance has its own identity: the caller's AWS settings must not leak into it.
-  for (const key of Object.keys(env)) if (key.startsWith("AWS_")) delete env[key];
+  // The instance has its own identity: the caller's AWS credentials, profiles and endpoints must not
+  // leak into it. Other AWS_* variables (aws-node's AWS_VPC_K8S_CNI_*, say) are configuration and pass.
+  for (const key of Object.keys(env)) if (SDK_IDENTITY_VARIABLES.test(key)) delete env[key];
   Object.assign(env, {
     AWS_REGION: state.region,
     AWS_DEFAULT_REGION: state.region,
