@@ -1,0 +1,120 @@
+// The agent's cloud on AWS: node identity and ENIs from IMDS, the truth about them from EC2, and the
+// pool's EC2 actions, all through src/aws (one request budget, the reference's retries).
+
+import type { AgentConfig } from "./config.ts";
+import type { AgentCloud, Ec2EniView, EniView, NodeIdentity } from "./node-agent.ts";
+import type { CreatedEni } from "./pool-manager.ts";
+import type { AddressRequest } from "./pool/index.ts";
+import type { Ec2 } from "../aws/ec2-client.ts";
+import type { Imds, ImdsEni } from "../aws/imds.ts";
+import { allocEni, assignIps, assignPrefixes, describeEni, describeEnis, freeEni, tagEni, unassignIps, unassignPrefixes, type Ec2Eni } from "../aws/eni-api.ts";
+
+export function makeAwsCloud(options: { ec2: Ec2; imds: Imds; config: AgentConfig }): AgentCloud {
+  const { ec2, imds, config } = options;
+  let node: NodeIdentity | undefined;
+  // Subnet CIDRs by subnet id, learnt from IMDS (EC2's ENI description does not carry them).
+  const subnetCidrs = new Map<string, string>();
+
+  const fromImds = (e: ImdsEni): EniView => {
+    subnetCidrs.set(e.subnetId, e.subnetCidr);
+    return {
+      id: e.eniId,
+      mac: e.mac,
+      deviceNumber: e.deviceNumber,
+      networkCard: e.networkCard,
+      subnetId: e.subnetId,
+      subnetCidr: e.subnetCidr,
+      primaryIp: e.ipv4s[0] ?? "",
+      secondaryIps: e.ipv4s.slice(1),
+      prefixes: [...e.ipv4Prefixes],
+    };
+  };
+  const fromEc2 = (e: Ec2Eni): Ec2EniView => ({
+    id: e.eniId,
+    mac: e.mac,
+    deviceNumber: e.attachment?.deviceIndex ?? -1,
+    networkCard: e.attachment?.networkCardIndex ?? 0,
+    subnetId: e.subnetId,
+    subnetCidr: subnetCidrs.get(e.subnetId) ?? "",
+    primaryIp: e.privateIps[0] ?? "",
+    secondaryIps: e.privateIps.slice(1),
+    prefixes: [...e.ipv4Prefixes],
+    interfaceType: e.interfaceType,
+    tags: { ...e.tags },
+    ...(e.attachment?.instanceId !== undefined && e.attachment.status !== "detaching" && e.attachment.status !== "detached" ? { attachedTo: e.attachment.instanceId } : {}),
+  });
+  const identity = (): NodeIdentity => {
+    if (!node) throw new Error("internal: the node's identity is read first");
+    return node;
+  };
+
+  return {
+    async identity() {
+      const id = await imds.identity();
+      const primary = await imds.eni(id.primaryMac, id.primaryMac);
+      subnetCidrs.set(primary.subnetId, primary.subnetCidr);
+      node = {
+        instanceId: id.instanceId,
+        instanceType: id.instanceType,
+        availabilityZone: id.availabilityZone,
+        region: id.region,
+        primaryMac: id.primaryMac,
+        primaryIp: id.primaryIp,
+        primaryEniId: id.primaryEniId,
+        vpcId: id.vpcId,
+        subnetId: id.subnetId,
+        subnetCidr: primary.subnetCidr,
+        securityGroupIds: [...primary.securityGroupIds],
+        vpcCidrs: [...primary.vpcIpv4Cidrs],
+      };
+      return node;
+    },
+    async imdsEnis() {
+      return (await imds.enis(identity().primaryMac)).map(fromImds);
+    },
+    async ec2Enis(ids) {
+      if (ids.length === 0) return [];
+      return (await describeEnis(ec2, ids)).enis.map(fromEc2);
+    },
+    async tagEni(eniId, tags) {
+      const current = await describeEni(ec2, eniId, "tagENI");
+      if (current) await tagEni(ec2, eniId, current.tags, { ...current.tags, ...tags });
+    },
+    async assign(eniId: string, request: AddressRequest) {
+      if (request.prefixCount !== undefined) return assignPrefixes(ec2, eniId, request.prefixCount);
+      return (await assignIps(ec2, eniId, request.ipCount)).map((ip) => `${ip}/32`);
+    },
+    async createEni(request: AddressRequest): Promise<CreatedEni> {
+      const n = identity();
+      const allocated = await allocEni(ec2, {
+        instanceId: n.instanceId,
+        subnetId: n.subnetId,
+        securityGroupIds: n.securityGroupIds,
+        clusterName: config.eni.clusterName || undefined,
+        additionalTags: config.eni.additionalEniTags,
+        ...(request.prefixCount !== undefined ? { prefixCount: request.prefixCount } : { secondaryIpCount: request.ipCount }),
+      });
+      const eni = allocated.eni;
+      return {
+        eniId: eni.eniId,
+        mac: eni.mac,
+        deviceNumber: allocated.deviceIndex,
+        routeTableId: allocated.deviceIndex + 1,
+        subnetId: eni.subnetId,
+        subnetCidr: n.subnetCidr,
+        primaryIp: eni.privateIps[0] ?? "",
+        cidrs: [...eni.privateIps.slice(1).map((ip) => `${ip}/32`), ...eni.ipv4Prefixes],
+      };
+    },
+    async release(eniId, cidrs, prefixes) {
+      if (prefixes) await unassignPrefixes(ec2, eniId, cidrs);
+      else await unassignIps(ec2, eniId, cidrs.map((c) => c.replace(/\/32$/, "")));
+    },
+    async freeEni(eniId) {
+      await freeEni(ec2, eniId, { instanceId: identity().instanceId });
+    },
+    growthPausedUntil() {
+      return ec2.budget.growthPausedUntil() ?? 0;
+    },
+  };
+}
