@@ -313,15 +313,15 @@ export function validateReleaseRequest(body: unknown): Validated<ReleaseRequest>
 }
 
 /** null when the client's protocol is served; otherwise the message for an `unsupported-version` error. */
-export function checkClientVersion(clientProtocolVersion: number): string | null {
-  if (clientProtocolVersion >= MIN_CLIENT_PROTOCOL_VERSION) return null;
-  return `plugin protocol version ${clientProtocolVersion} is older than this agent supports: the agent speaks version ${PROTOCOL_VERSION} and serves clients from version ${MIN_CLIENT_PROTOCOL_VERSION}; upgrade the plugin`;
+export function checkClientVersion(clientProtocolVersion: number, minimum = MIN_CLIENT_PROTOCOL_VERSION, current = PROTOCOL_VERSION): string | null {
+  if (clientProtocolVersion >= minimum) return null;
+  return `plugin protocol version ${clientProtocolVersion} is older than this agent supports: the agent speaks version ${current} and serves clients from version ${minimum}; upgrade the plugin`;
 }
 
 /** null when the agent's protocol is understood by this client; otherwise the message. */
-export function checkServerVersion(serverProtocolVersion: number): string | null {
-  if (serverProtocolVersion >= MIN_SERVER_PROTOCOL_VERSION) return null;
-  return `agent protocol version ${serverProtocolVersion} is older than this plugin supports: the plugin speaks version ${PROTOCOL_VERSION} and needs an agent from version ${MIN_SERVER_PROTOCOL_VERSION}; upgrade the agent`;
+export function checkServerVersion(serverProtocolVersion: number, minimum = MIN_SERVER_PROTOCOL_VERSION, current = PROTOCOL_VERSION): string | null {
+  if (serverProtocolVersion >= minimum) return null;
+  return `agent protocol version ${serverProtocolVersion} is older than this plugin supports: the plugin speaks version ${current} and needs an agent from version ${minimum}; upgrade the agent`;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,110 @@
+// Test helpers for the RPC server and client: a temporary socket directory, recording handlers, and a
+// raw HTTP call over a unix socket (to send what the real client never would).
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AllocateRequest, ReleaseRequest } from "./protocol.ts";
+import type { AllocateResult, HealthResult, ReleaseResult, RpcContext, RpcHandlers } from "./server.ts";
+
+export async function tempDir(): Promise<{ readonly dir: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "vpccni-rpc-"));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export const VALID_ALLOCATE = {
+  protocolVersion: 1,
+  clientVersion: "v0.1.0",
+  podNamespace: "default",
+  podName: "web-0",
+  podUid: "6f1b2c3d-0000-4000-8000-0123456789ab",
+  infraContainerId: "3f1e0d6c8b7a",
+  containerId: "3f1e0d6c8b7a",
+  ifName: "eth0",
+  networkName: "aws-cni",
+  netns: "/var/run/netns/cni-1234",
+} as const;
+
+export const VALID_RELEASE = {
+  protocolVersion: 1,
+  clientVersion: "v0.1.0",
+  podNamespace: "default",
+  podName: "web-0",
+  podUid: "6f1b2c3d-0000-4000-8000-0123456789ab",
+  infraContainerId: "3f1e0d6c8b7a",
+  containerId: "3f1e0d6c8b7a",
+  ifName: "eth0",
+  networkName: "aws-cni",
+  netns: "",
+  reason: "PodDeleted",
+} as const;
+
+export const ALLOCATED: AllocateResult = {
+  addresses: [{ ipv4Addr: "10.0.1.17", ipv6Addr: "", deviceNumber: 1, routeTableId: 2 }],
+  useExternalSnat: false,
+  vpcV4Cidrs: ["10.0.0.0/16", "192.168.0.0/24"],
+};
+
+export interface RecordingHandlers extends RpcHandlers {
+  readonly allocations: AllocateRequest[];
+  readonly releases: ReleaseRequest[];
+  readonly contexts: RpcContext[];
+}
+
+/** Handlers that record their calls; behaviour can be replaced per test. */
+export function recordingHandlers(overrides: {
+  allocate?: (request: AllocateRequest, context: RpcContext) => Promise<AllocateResult>;
+  release?: (request: ReleaseRequest, context: RpcContext) => Promise<ReleaseResult>;
+  health?: () => HealthResult;
+} = {}): RecordingHandlers {
+  const allocations: AllocateRequest[] = [];
+  const releases: ReleaseRequest[] = [];
+  const contexts: RpcContext[] = [];
+  return {
+    allocations,
+    releases,
+    contexts,
+    allocate(request, context) {
+      allocations.push(request);
+      contexts.push(context);
+      return overrides.allocate ? overrides.allocate(request, context) : Promise.resolve(ALLOCATED);
+    },
+    release(request, context) {
+      releases.push(request);
+      contexts.push(context);
+      return overrides.release ? overrides.release(request, context) : Promise.resolve({ addresses: ALLOCATED.addresses });
+    },
+    health: () => (overrides.health ? overrides.health() : { serving: true }),
+  };
+}
+
+export interface RawReply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+  readonly json: unknown;
+}
+
+/** One HTTP request over a unix socket; `body` is sent as given when a string, else as JSON. */
+export function rawCall(socketPath: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawReply> {
+  const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method, path, agent: false, headers: { ...(payload === undefined ? {} : { "content-type": "application/json" }), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
