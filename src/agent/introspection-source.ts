@@ -1,0 +1,108 @@
+// What the introspection endpoints show, built from the datastore, the agent and its configuration.
+
+import type { AgentConfig } from "./config.ts";
+import type { Datastore } from "./datastore/datastore.ts";
+import type { NodeAgent } from "./node-agent.ts";
+import type { AgentHealthStatus, IntrospectionSource, JsonValue } from "./observability/introspection.ts";
+import type { RequestBudget } from "../aws/request-budget.ts";
+
+export function introspectionSource(o: {
+  config: AgentConfig;
+  datastore: Datastore;
+  agent: NodeAgent;
+  budget: RequestBudget;
+  health: () => { status: AgentHealthStatus; detail: string; startedAt: number };
+}): IntrospectionSource {
+  const { config, datastore, agent, budget } = o;
+  let lastPlanAt: number | null = null;
+  let lastPlan: unknown;
+  return {
+    networkCards() {
+      const snap = datastore.snapshot();
+      return [
+        {
+          networkCard: 0,
+          totalIps: snap.stats.totalIPs,
+          assignedIps: snap.stats.assignedIPs,
+          enis: snap.enis.map((e) => ({
+            id: e.id,
+            isPrimary: e.isPrimary,
+            isTrunk: e.isTrunk,
+            isEfa: e.isEFA,
+            deviceNumber: e.deviceNumber,
+            routeTableId: e.routeTableId,
+            subnetId: e.subnetId,
+            isExcludedForPodIps: e.isExcluded,
+            ipv6Cidrs: [],
+            ipv4Cidrs: e.cidrs
+              .filter((c) => c.family === "4")
+              .map((c) => ({
+                cidr: c.cidr,
+                isPrefix: c.isPrefix,
+                addresses: c.addresses.map((a) => ({
+                  address: a.address,
+                  networkName: a.key?.networkName ?? "",
+                  podNamespace: a.metadata?.k8sPodNamespace ?? "",
+                  podName: a.metadata?.k8sPodName ?? "",
+                  interfacesCount: a.metadata?.interfacesCount ?? 0,
+                  assignedAt: a.assignedAtNs === undefined ? null : Number(a.assignedAtNs / 1_000_000n),
+                  unassignedAt: a.releasedAtMs ?? null,
+                })),
+              })),
+          })),
+        },
+      ];
+    },
+    eniConfigName: () => null,
+    networkUtilsSettings: () => config.hostNetwork,
+    ipamdSettings: () => ({
+      warmIpTarget: config.pool.warmIpTarget,
+      warmEniTarget: config.pool.warmEniTarget,
+      customNetworking: config.eni.customNetworking,
+      manageEnisNonSchedulable: config.pool.manageEnisNonSchedulable,
+      subnetDiscovery: config.eni.subnetDiscovery,
+    }),
+    pool() {
+      const snap = datastore.snapshot();
+      const plan = agent.pool.lastPlan;
+      if (plan !== lastPlan) {
+        lastPlan = plan;
+        lastPlanAt = Date.now();
+      }
+      const limits = agent.poolLimits();
+      return {
+        stats: {
+          total: snap.stats.totalIPs,
+          assigned: snap.stats.assignedIPs,
+          cooldown: snap.stats.cooldownIPs,
+          available: snap.stats.availableIPs,
+          prefixes: snap.stats.totalPrefixes,
+          freePrefixes: snap.stats.freePrefixes,
+          enis: snap.enis.length,
+          waiting: agent.pool.waiting,
+        },
+        targets: {
+          prefixDelegation: config.pool.prefixDelegation,
+          warmEniTarget: config.pool.warmEniTarget,
+          warmIpTarget: config.pool.warmIpTarget,
+          minimumIpTarget: config.pool.minimumIpTarget,
+          warmPrefixTarget: config.pool.warmPrefixTarget,
+          maxEni: config.pool.maxEni ?? -1,
+          ipCooldownSeconds: config.pool.ipCooldownMs / 1000,
+          instanceEnis: limits.enis,
+          ipv4PerEni: limits.ipv4PerEni,
+          maxPods: limits.maxPods,
+          unmanagedEnis: limits.unmanagedEnis,
+        },
+        lastPlan: plan === undefined ? null : (JSON.parse(JSON.stringify(plan)) as JsonValue),
+        lastPlanAt: plan === undefined ? null : lastPlanAt,
+        growthPausedUntil: budget.growthPausedUntil() ?? null,
+        growthPauseReason: budget.growthPauseReason() ?? "",
+      };
+    },
+    health() {
+      const h = o.health();
+      return { status: h.status, detail: h.detail, version: "0.1.0", startedAt: h.startedAt, checks: {} };
+    },
+  };
+}

@@ -1,0 +1,329 @@
+// vpc-cni-agent: the node's IP address manager (aws-node's ipamd). `run` (the default) initialises the
+// node and serves the CNI plugin; `status` prints a running agent's ENIs, addresses and pods;
+// `max-pods` computes the kubelet max-pods value for an instance type.
+
+import { randomInt } from "node:crypto";
+import { request } from "node:http";
+import { loadConfig, formatConfigErrors, type AgentConfig } from "./config.ts";
+import { formatConfigHelp } from "./config-variables.ts";
+import { runMaxPodsCli } from "./max-pods-cli.ts";
+import { maxPods } from "./max-pods.ts";
+import { Datastore } from "./datastore/datastore.ts";
+import { CheckpointFile } from "./datastore/checkpoint.ts";
+import { restoreCheckpoint } from "./datastore/restore.ts";
+import { NodeAgent, type Log as AgentLog } from "./node-agent.ts";
+import { NoAddressError, ShuttingDownError } from "./pool-manager.ts";
+import { makeAwsCloud } from "./aws-cloud.ts";
+import { makeHost } from "./host.ts";
+import { createLogger, type Log } from "./observability/log.ts";
+import { createAgentMetrics, startMetricsServer } from "./observability/metrics.ts";
+import { startIntrospectionServer, type AgentHealthStatus } from "./observability/introspection.ts";
+import { introspectionSource } from "./introspection-source.ts";
+import { startRpcServer } from "./rpc/server.ts";
+import { RpcError } from "./rpc/protocol.ts";
+import { RequestBudget } from "../aws/request-budget.ts";
+import { Imds } from "../aws/imds.ts";
+import { createEc2Client, ec2Context } from "../aws/ec2-client.ts";
+import { cleanUpLeakedEnis } from "../aws/eni-api.ts";
+import { loadInstanceLimits } from "../aws/instance-limits.ts";
+import { formatAgentStatus } from "./status-table.ts";
+
+export const AGENT_VERSION = "0.1.0";
+const LEAKED_ENI_INTERVAL_MS = 3600_000;
+const LEAKED_ENI_JITTER_MS = 300_000;
+
+const USAGE = `vpc-cni-agent ${AGENT_VERSION}: the node's IP address manager for VPC-native pod networking (aws-node's ipamd).
+
+Usage:
+  vpc-cni-agent [run]            initialise the node and serve the CNI plugin (configured by environment)
+  vpc-cni-agent status [--json]  ENIs, addresses and pods of the agent running on this node
+  vpc-cni-agent max-pods --instance-type T [--prefix-delegation] [--custom-networking] [--show-max-allowed]
+  vpc-cni-agent --help           this text and every configuration variable
+
+Runs as root in the node's network namespace, with the node's AWS credentials (instance role).
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command = "run", ...rest] = argv;
+  switch (command) {
+    case "--help":
+    case "-h":
+    case "help":
+      process.stdout.write(`${USAGE}\nConfiguration (environment variables):\n\n${formatConfigHelp(100)}\n`);
+      return 0;
+    case "--version":
+      process.stdout.write(`${AGENT_VERSION}\n`);
+      return 0;
+    case "max-pods":
+      return runMaxPodsCli(rest, process.stdout, process.stderr);
+    case "status":
+      return status(rest);
+    case "run":
+      if (rest.length > 0) return usageError(`run takes no arguments (configuration is by environment), got: ${rest.join(" ")}`);
+      return run();
+    default:
+      return usageError(`unknown command '${command}'`);
+  }
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`vpc-cni-agent: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+async function run(): Promise<number> {
+  const loaded = loadConfig(process.env);
+  if (!loaded.ok) {
+    process.stderr.write(`vpc-cni-agent: nothing was started: ${formatConfigErrors(loaded.errors)}\n`);
+    return 1;
+  }
+  const config = loaded.config;
+  if (process.getuid?.() !== 0) {
+    process.stderr.write("vpc-cni-agent: needs root: it configures routes, rules and iptables on the node\n");
+    return 1;
+  }
+  const logger = createLogger({ level: config.observability.logLevel, target: config.observability.logFile });
+  const root = logger.root;
+  for (const w of loaded.warnings) root.warn({}, w);
+  const started = Date.now();
+  let state: AgentHealthStatus = "starting";
+  let stateDetail = "initialising";
+
+  const metrics = createAgentMetrics({ version: AGENT_VERSION });
+  const budget = new RequestBudget();
+  const imds = new Imds();
+  const client = await createEc2Client({ regionFromImds: () => imds.region() });
+  const ec2 = ec2Context(client, budget, {
+    observer: {
+      onCall: (e) => {
+        metrics.ec2Call({ api: e.api, durationMs: e.latencyMs, errorCode: e.errorCode ?? null, ...(e.httpStatus === undefined ? {} : { httpStatus: e.httpStatus }) });
+        if (e.budgetWaitMs > 0) metrics.ec2BudgetWait({ api: e.api, seconds: e.budgetWaitMs / 1000 });
+      },
+    },
+  });
+  const cloud = makeAwsCloud({ ec2, imds, config });
+  const host = makeHost(config);
+  const checkpoint = new CheckpointFile(config.paths.backingStore);
+  const datastore = new Datastore({
+    now: Date.now,
+    cooldownMs: config.pool.ipCooldownMs,
+    prefixDelegation: config.pool.prefixDelegation,
+    persist: (d) => checkpoint.write(d),
+  });
+  const log = componentLog(logger.component("ipamd"));
+
+  let agent: NodeAgent | undefined;
+  const endpoints: { close(): Promise<void> }[] = [];
+  const shutdown = async (signal: string) => {
+    if (state === "shutting-down") return;
+    state = "shutting-down";
+    stateDetail = `received ${signal}`;
+    log("info", `received ${signal}: no more EC2 changes; state stays as it is`);
+    await agent?.stop();
+    for (const e of endpoints.reverse()) await e.close().catch(() => undefined);
+    logger.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  try {
+    const identity = await imds.identity();
+    const table = loadInstanceLimits();
+    const limits = table.get(identity.instanceType);
+    if (!limits) throw new Error(`instance type ${identity.instanceType} is not in the instance limits table`);
+    const pods = maxPods({ limits, prefixDelegation: config.pool.prefixDelegation, customNetworking: config.eni.customNetworking, showMaxAllowed: true, cpus: 1 });
+    if (!pods.ok) throw new Error(pods.error);
+
+    agent = new NodeAgent({
+      config,
+      cloud,
+      host,
+      datastore,
+      limits: { enis: limits.enis, ipv4PerEni: limits.ipv4PerEni, trunking: limits.trunking, maxPods: pods.maxAllowed },
+      now: Date.now,
+      log,
+      onError: (fn) => metrics.ipamdError(fn),
+    });
+    const theAgent = agent;
+    const source = introspectionSource({ config, datastore, agent: theAgent, budget, health: () => ({ status: state, detail: stateDetail, startedAt: started }) });
+    if (config.observability.introspectionBind) {
+      endpoints.push(await startIntrospectionServer({ bind: config.observability.introspectionBind, source, log: logger.component("introspection") }));
+    }
+    if (config.observability.metricsBind) {
+      endpoints.push(await startMetricsServer({ bind: config.observability.metricsBind, metrics, log: logger.component("metrics") }));
+    }
+
+    const initDone = metrics.actionStarted("nodeInit");
+    await theAgent.init();
+    const restored = await restoreCheckpoint(datastore, checkpoint, {
+      hostLinkExists: (name, suffix) => host.vethExists(name, suffix),
+      vethPrefix: config.hostNetwork.vethPrefix,
+    });
+    initDone();
+    metrics.nodeInitialization({ seconds: (Date.now() - started) / 1000, success: true });
+    log("info", `checkpoint ${restored.fresh ? "absent (new node)" : "restored"}`, {
+      adopted: restored.adopted.length,
+      pruned: restored.pruned.map((p) => `${p.address} (${p.vethName})`),
+      dropped: restored.dropped.map((d) => `${d.address}: ${d.reason}`),
+    });
+
+    const rpc = await startRpcServer({
+      socketPath: config.paths.socketPath,
+      mode: config.paths.socketMode,
+      agentVersion: AGENT_VERSION,
+      log: logger.component("rpc"),
+      onRequest: (e) => metrics.rpcRequest(e),
+      handlers: {
+        health: () => (state === "serving" ? { serving: true } : { serving: false, detail: stateDetail }),
+        allocate: async (r) => {
+          if (state === "shutting-down") throw new RpcError("shutting-down", "the agent is shutting down");
+          try {
+            const got = await theAgent.allocate({
+              key: { networkName: r.networkName, containerID: r.containerId, ifName: r.ifName },
+              podNamespace: r.podNamespace,
+              podName: r.podName,
+              podUid: r.podUid,
+            });
+            return {
+              addresses: [{ ipv4Addr: got.address, ipv6Addr: "", deviceNumber: got.deviceNumber, routeTableId: got.routeTableId }],
+              useExternalSnat: got.useExternalSnat,
+              vpcV4Cidrs: got.vpcCidrs,
+            };
+          } catch (err) {
+            if (err instanceof NoAddressError) throw new RpcError("no-address", err.message);
+            if (err instanceof ShuttingDownError) throw new RpcError("shutting-down", err.message);
+            throw err;
+          }
+        },
+        release: async (r) => {
+          const got = theAgent.release({ networkName: r.networkName, containerID: r.containerId, ifName: r.ifName });
+          return { addresses: got ? [{ ipv4Addr: got.address, ipv6Addr: "", deviceNumber: got.deviceNumber, routeTableId: got.routeTableId }] : [] };
+        },
+      },
+    });
+    endpoints.push({ close: () => rpc.close() });
+
+    theAgent.start();
+    state = "serving";
+    stateDetail = "";
+    metrics.startup({ seconds: (Date.now() - started) / 1000, success: true, withApiServer: false, failureReason: "" });
+    log("info", `serving the CNI plugin on ${config.paths.socketPath}`);
+
+    const statsTimer = setInterval(() => publishPoolStats(metrics, datastore, theAgent), 5_000);
+    statsTimer.unref();
+    if (!config.eni.disableLeakedEniCleanup) scheduleLeakedEniCleanup(() => cleanUpLeakedEnis(ec2, { vpcId: identity.vpcId, clusterName: config.eni.clusterName || undefined }), log);
+    return await new Promise<number>(() => undefined); // runs until a signal
+  } catch (err) {
+    const message = (err as Error).message;
+    metrics.startup({ seconds: (Date.now() - started) / 1000, success: false, withApiServer: false, failureReason: (err as Error).name });
+    log("error", `start-up failed: ${message}`);
+    process.stderr.write(`vpc-cni-agent: start-up failed: ${message}\n`);
+    for (const e of endpoints.reverse()) await e.close().catch(() => undefined);
+    logger.close();
+    return 1;
+  }
+}
+
+function componentLog(l: Log): AgentLog {
+  return (level, msg, fields) => l[level](fields ?? {}, msg);
+}
+
+function publishPoolStats(metrics: ReturnType<typeof createAgentMetrics>, datastore: Datastore, agent: NodeAgent): void {
+  const snap = datastore.snapshot();
+  const limits = agent.poolLimits();
+  const perCidr: Record<string, number> = {};
+  const perEni: Record<string, number> = {};
+  for (const e of snap.enis) {
+    perEni[e.id] = e.assigned;
+    for (const c of e.cidrs) perCidr[c.cidr] = c.assigned;
+  }
+  metrics.poolStats({
+    enis: snap.enis.length,
+    maxEnis: limits.enis - limits.unmanagedEnis,
+    maxIps: (limits.ipv4PerEni - 1) * (snap.prefixDelegation ? 16 : 1) * (limits.enis - limits.unmanagedEnis),
+    totalIps: snap.stats.totalIPs,
+    assignedIps: snap.stats.assignedIPs,
+    prefixes: snap.stats.totalPrefixes,
+    cooldownIps: snap.stats.cooldownIPs,
+    waitingAllocations: agent.pool.waiting,
+    assignedPerCidr: perCidr,
+    assignedPerEni: perEni,
+  });
+}
+
+/** The reference's schedule: hourly, each run after a random 0-300 s, so nodes do not scan together. */
+function scheduleLeakedEniCleanup(cleanUp: () => Promise<{ deleted: unknown[] } | unknown>, log: AgentLog): void {
+  const once = () => {
+    const timer = setTimeout(async () => {
+      try {
+        const result = (await cleanUp()) as { deleted?: unknown[] };
+        if (result.deleted && result.deleted.length > 0) log("info", `leaked-ENI clean-up deleted ${result.deleted.length} ENIs`);
+      } catch (err) {
+        log("warn", `leaked-ENI clean-up failed: ${(err as Error).message}`);
+      }
+      const next = setTimeout(once, LEAKED_ENI_INTERVAL_MS);
+      next.unref();
+    }, randomInt(LEAKED_ENI_JITTER_MS));
+    timer.unref();
+  };
+  once();
+}
+
+async function status(args: string[]): Promise<number> {
+  const json = args.includes("--json");
+  const unknown = args.filter((a) => a !== "--json");
+  if (unknown.length > 0) return usageError(`status: unknown option ${unknown.join(" ")}`);
+  const loaded = loadConfig(process.env);
+  if (!loaded.ok) {
+    process.stderr.write(`vpc-cni-agent: invalid configuration:\n${formatConfigErrors(loaded.errors)}\n`);
+    return 1;
+  }
+  const bind = loaded.config.observability.introspectionBind;
+  if (!bind) {
+    process.stderr.write("vpc-cni-agent: introspection is disabled (DISABLE_INTROSPECTION), so status cannot be read\n");
+    return 1;
+  }
+  try {
+    const [enis, pool] = await Promise.all([getJson(bind, "/v1/enis"), getJson(bind, "/v1/pool")]);
+    if (json) process.stdout.write(JSON.stringify({ enis, pool }, null, 2) + "\n");
+    else process.stdout.write(formatAgentStatus(enis as never, pool as never) + "\n");
+    return 0;
+  } catch (err) {
+    process.stderr.write(`vpc-cni-agent: no agent answers on ${describeBind(bind)}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+function describeBind(bind: NonNullable<AgentConfig["observability"]["introspectionBind"]>): string {
+  return bind.kind === "unix" ? `unix:${bind.path}` : `${bind.host}:${bind.port}`;
+}
+
+function getJson(bind: NonNullable<AgentConfig["observability"]["introspectionBind"]>, path: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const target = bind.kind === "unix" ? { socketPath: bind.path } : { host: bind.host === "" ? "127.0.0.1" : bind.host, port: bind.port };
+    const req = request({ ...target, path, timeout: 5000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch {
+          reject(new Error(`${path} did not answer JSON`));
+        }
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`vpc-cni-agent: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);
