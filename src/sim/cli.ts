@@ -2,6 +2,7 @@
 // input, then talks to the run's daemon over the admin socket, or (up/down) starts and stops it.
 
 import { spawn } from "node:child_process";
+import { constants as osConstants } from "node:os";
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, existsSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
@@ -54,8 +55,8 @@ Shows the run's VPC, subnets (with free addresses), instances and their ENIs and
 Runs COMMAND inside the instance's network namespace (INSTANCE is its Name tag or instance id),
 with AWS_REGION and AWS_ENDPOINT_URL_EC2 set and your AWS credentials, profiles and endpoint
 settings removed (other AWS_* configuration, such as AWS_VPC_K8S_CNI_*, passes), so an AWS SDK
-program runs unchanged and takes the instance role's credentials from IMDS. Exits with the
-command's exit code.`,
+program runs unchanged and takes the instance role's credentials from IMDS. Signals sent to
+vpcsim exec are passed on to COMMAND; it exits with the command's exit code.`,
   launch: `Usage: vpcsim launch [--run NAME] NAME --type TYPE --subnet SUBNET [--public]
 
 Launches an instance (a new network namespace booted like an EC2 AMI) in a running VPC.
@@ -270,6 +271,8 @@ async function findInstance(paths: RunPaths, ref: string) {
   return { state, instance: found };
 }
 
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+
 const SDK_IDENTITY_VARIABLES =
   /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SECURITY_TOKEN|PROFILE|DEFAULT_PROFILE|CONFIG_FILE|SHARED_CREDENTIALS_FILE|CREDENTIAL_EXPIRATION|ROLE_ARN|ROLE_SESSION_NAME|WEB_IDENTITY_TOKEN_FILE|CONTAINER_.*|EC2_METADATA_.*|ENDPOINT_URL.*|REGION|DEFAULT_REGION|USE_FIPS_ENDPOINT|USE_DUALSTACK_ENDPOINT|IGNORE_CONFIGURED_ENDPOINT_URLS)$/;
 
@@ -291,9 +294,12 @@ async function execInInstance(args: string[]): Promise<number> {
     AWS_ENDPOINT_URL_EC2: state.endpoints.ec2,
   });
   const child = spawn("ip", ["netns", "exec", instance.netns, ...command], { stdio: "inherit", env });
+  // Like any wrapper a supervisor talks to: signals go to the command, and its fate is ours.
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
   return new Promise((resolve, reject) => {
     child.on("error", reject);
-    child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)));
+    child.on("exit", (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 15) : 1)));
   });
 }
 
