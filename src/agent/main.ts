@@ -3,7 +3,9 @@
 // `max-pods` computes the kubelet max-pods value for an instance type.
 
 import { randomInt } from "node:crypto";
+import { mkdirSync } from "node:fs";
 import { request } from "node:http";
+import { dirname } from "node:path";
 import { loadConfig, formatConfigErrors, type AgentConfig } from "./config.ts";
 import { formatConfigHelp } from "./config-variables.ts";
 import { runMaxPodsCli } from "./max-pods-cli.ts";
@@ -103,6 +105,8 @@ async function run(): Promise<number> {
   });
   const cloud = makeAwsCloud({ ec2, imds, config });
   const host = makeHost(config);
+  // The state directory is the agent's to make (aws-node's is a hostPath it creates on first start).
+  mkdirSync(dirname(config.paths.backingStore), { recursive: true, mode: 0o755 });
   const checkpoint = new CheckpointFile(config.paths.backingStore);
   const datastore = new Datastore({
     now: Date.now,
