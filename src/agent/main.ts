@@ -28,6 +28,7 @@ import { Imds } from "../aws/imds.ts";
 import { createEc2Client, ec2Context } from "../aws/ec2-client.ts";
 import { cleanUpLeakedEnis } from "../aws/eni-api.ts";
 import { loadInstanceLimits } from "../aws/instance-limits.ts";
+import { describeInstanceLimits } from "../aws/instance-type-info.ts";
 import { formatAgentStatus } from "./status-table.ts";
 
 export const AGENT_VERSION = "0.1.0";
@@ -134,8 +135,8 @@ async function run(): Promise<number> {
   try {
     const identity = await imds.identity();
     const table = loadInstanceLimits();
-    const limits = table.get(identity.instanceType);
-    if (!limits) throw new Error(`instance type ${identity.instanceType} is not in the instance limits table`);
+    const limits = table.get(identity.instanceType) ?? (await describeInstanceLimits(ec2, identity.instanceType));
+    if (!limits) throw new Error(`instance type ${identity.instanceType} is neither in the instance limits table nor described by EC2`);
     const pods = maxPods({ limits, prefixDelegation: config.pool.prefixDelegation, customNetworking: config.eni.customNetworking, showMaxAllowed: true, cpus: 1 });
     if (!pods.ok) throw new Error(pods.error);
 
