@@ -15,13 +15,21 @@ describe("vpc-cni-agent: start-up pool per target setting", { skip }, () => {
   let run: SimRun;
   const agents = new Map<string, AgentProcess>();
   // node name -> [instance type, environment, expected ENIs as "secondary addresses + prefixes" per ENI]
-  const cases: Record<string, [string, Record<string, string>, number[]]> = {
-    "m5l-eni": ["m5.large", {}, [9]], // WARM_ENI_TARGET=1: one ENI's worth free
-    "m5l-ip": ["m5.large", { WARM_IP_TARGET: "2", MINIMUM_IP_TARGET: "5" }, [5]],
-    "m5l-pd": ["m5.large", { ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1" }, [1]],
-    "t3m-eni": ["t3.medium", {}, [5]],
-    "c5-eni2": ["c5.18xlarge", { WARM_ENI_TARGET: "2" }, [49, 49]],
-  };
+  const cases: Record<string, [string, Record<string, string>, number[]]> = {};
+  // Every instance type of the issue under each target combination (reference §8's rules):
+  // WARM_ENI_TARGET=1 keeps one ENI's worth free; WARM_IP_TARGET=2 + MINIMUM_IP_TARGET=5 gives 5 on
+  // the primary ENI; prefix delegation with WARM_PREFIX_TARGET=1, or with WARM_IP_TARGET=1 +
+  // MINIMUM_IP_TARGET=1, one /28.
+  const combos: [string, Record<string, string>, (perEni: number) => number[]][] = [
+    ["eni", {}, (n) => [n]],
+    ["ip", { WARM_IP_TARGET: "2", MINIMUM_IP_TARGET: "5" }, () => [5]],
+    ["pd", { ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1" }, () => [1]],
+    ["pdip", { ENABLE_PREFIX_DELEGATION: "true", WARM_IP_TARGET: "1", MINIMUM_IP_TARGET: "1" }, () => [1]],
+  ];
+  for (const [short, type, perEni] of [["m5l", "m5.large", 9], ["t3m", "t3.medium", 5], ["c5x", "c5.18xlarge", 49]] as const) {
+    for (const [combo, env, expect] of combos) cases[`${short}-${combo}`] = [type, env, expect(perEni)];
+  }
+  cases["c5x-eni2"] = ["c5.18xlarge", { WARM_ENI_TARGET: "2" }, [49, 49]];
 
   before(async () => {
     const args = Object.entries(cases).flatMap(([name, [type]]) => ["--instance", `${name}=${type},a`]);
@@ -62,7 +70,7 @@ describe("vpc-cni-agent: start-up pool per target setting", { skip }, () => {
     assert.match(ipt, /-A POSTROUTING -m comment --comment "AWS SNAT CHAIN" -j AWS-SNAT-CHAIN-0/);
     assert.match(ipt, /-A AWS-SNAT-CHAIN-0 -d 10\.0\.0\.0\/16 -m comment --comment "AWS SNAT CHAIN" -j RETURN/);
     assert.match(ipt, new RegExp(`-j SNAT --to-source ${node.privateIp.replaceAll(".", "\\.")} --random-fully`));
-    const c5 = await run.instance("c5-eni2");
+    const c5 = await run.instance("c5x-eni2");
     const eth1 = c5.enis.find((e) => e.deviceIndex === 1)!;
     const table2 = (await runCommand("ip", ["-n", c5.netns, "route", "show", "table", "2"])).stdout;
     assert.match(table2, /^default via 10\.0\.0\.1 dev eth1/m);
