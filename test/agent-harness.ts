@@ -38,6 +38,8 @@ export class AgentProcess {
     const env = {
       ...process.env,
       VPC_CNI_STATE_DIR: this.dir,
+      VPC_CNI_BIN_DIR: join(this.dir, "bin"),
+      VPC_CNI_CONF_DIR: join(this.dir, "net.d"),
       INTROSPECTION_BIND_ADDRESS: `unix:${join(this.dir, "introspection.sock")}`,
       VPC_CNI_METRICS_BIND_ADDRESS: `unix:${join(this.dir, "metrics.sock")}`,
       AWS_VPC_K8S_CNI_LOG_FILE: "stdout",

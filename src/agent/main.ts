@@ -30,6 +30,7 @@ import { cleanUpLeakedEnis } from "../aws/eni-api.ts";
 import { loadInstanceLimits } from "../aws/instance-limits.ts";
 import { describeInstanceLimits } from "../aws/instance-type-info.ts";
 import { formatAgentStatus } from "./status-table.ts";
+import { installPlugin, pluginSource, writeConflist } from "./cni-install.ts";
 
 export const AGENT_VERSION = "0.1.0";
 const LEAKED_ENI_INTERVAL_MS = 3600_000;
@@ -93,7 +94,7 @@ async function run(): Promise<number> {
   let stateDetail = "initialising";
 
   const metrics = createAgentMetrics({ version: AGENT_VERSION });
-  const budget = new RequestBudget();
+  const budget = new RequestBudget({ growthPauseMs: config.pool.growthPauseMs });
   const imds = new Imds();
   const client = await createEc2Client({ regionFromImds: () => imds.region() });
   const ec2 = ec2Context(client, budget, {
@@ -208,6 +209,16 @@ async function run(): Promise<number> {
       },
     });
     endpoints.push({ close: () => rpc.close() });
+    try {
+      const installed = installPlugin(pluginSource(process.env), config.paths.cniBinDir);
+      const written = writeConflist(config);
+      log("info", `installed ${installed} and ${written}`);
+    } catch (err) {
+      // The agent still serves (pods already on the node keep working); the runtime just cannot
+      // start new pods until the plugin is in place, which the log and status make plain.
+      metrics.ipamdError("installCNI");
+      log("error", `the CNI plugin was not installed: ${(err as Error).message}`);
+    }
 
     theAgent.start();
     state = "serving";

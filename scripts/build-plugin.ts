@@ -1,0 +1,52 @@
+// Builds the `vpc-cni` CNI plugin as one self-contained executable (dist/vpc-cni): the plugin's code
+// bundled by esbuild (only what it imports: no AWS SDK, no Kubernetes client), packed with V8's code
+// cache into a copy of the project's pinned Node.js as a single executable application. Runtimes exec
+// it from minimal environments (podman's cleanup runs with PATH and little else), so it must not
+// depend on which `node` is on PATH, or on this checkout once installed.
+//
+// Usage: node scripts/build-plugin.ts [--out DIR]     (npm run build)
+
+import { execFileSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
+
+const { values } = parseArgs({ options: { out: { type: "string", default: join(ROOT, "dist") } } });
+const out = resolve(values.out);
+mkdirSync(out, { recursive: true });
+const work = join(out, ".build");
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+
+const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
+const bundle = join(work, "vpc-cni.cjs");
+execFileSync(bin("esbuild"), [
+  join(ROOT, "src/plugin/main.ts"),
+  "--bundle",
+  "--platform=node",
+  "--format=cjs",
+  "--target=node24",
+  "--minify",
+  "--legal-comments=none",
+  `--outfile=${bundle}`,
+  "--log-level=warning",
+], { stdio: "inherit" });
+
+const seaConfig = join(work, "sea.json");
+const blob = join(work, "sea.blob");
+writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+const node = realpathSync(bin("node"));
+execFileSync(node, ["--experimental-sea-config", seaConfig], { stdio: ["ignore", "ignore", "inherit"] });
+
+const exe = join(work, "vpc-cni");
+copyFileSync(node, exe);
+execFileSync(bin("postject"), [exe, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], { stdio: ["ignore", "ignore", "inherit"] });
+chmodSync(exe, 0o755);
+renameSync(exe, join(out, "vpc-cni"));
+renameSync(bundle, join(out, "vpc-cni.cjs"));
+rmSync(work, { recursive: true, force: true });
+const size = (statSync(join(out, "vpc-cni.cjs")).size / 1024).toFixed(0);
+process.stdout.write(`built ${join(out, "vpc-cni")} (plugin code ${size} KiB, bundled)\n`);
