@@ -3,13 +3,16 @@
 //                   from inside an instance, set against the sustained rate EC2 grants one account
 //                   for the same call mix (the emulator must never be what limits our benchmarks)
 //   bring-up        time to bring up a VPC with 50 instances (namespaces, veths, routes) and take it down
-// Usage: npm run bench [-- --only ec2-throughput|bring-up] [--seconds N] [--instances N]
+//   agent           vpc-cni-agent's RSS and CPU at idle and under churn (100 pod starts and stops), and its
+//                   EC2 calls per 100 pod starts against a model of the reference's pool (bench/agent.ts)
+// Usage: npm run bench [-- --only ec2-throughput|bring-up|agent] [--seconds N] [--instances N]
 // Prints a table and one JSON line per benchmark.
 
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { runAgentBench } from "./agent.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const VPCSIM = join(ROOT, "bin", "vpcsim");
@@ -103,9 +106,17 @@ async function bringUp() {
 const results: Record<string, unknown>[] = [];
 if (!values.only || values.only === "ec2-throughput") results.push(await ec2Throughput());
 if (!values.only || values.only === "bring-up") results.push(await bringUp());
+const tables = new Map<Record<string, unknown>, string>();
+if (!values.only || values.only === "agent") {
+  const { result, table } = await runAgentBench();
+  tables.set(result, table);
+  results.push(result);
+}
 for (const r of results) {
   if (r.benchmark === "ec2-throughput") {
     console.log(`ec2-throughput: ${r.callsPerSecond} calls/s (${r.concurrency} callers, ${r.seconds}s, ${r.errors} errors), p50 ${r.p50ms} ms, p99 ${r.p99ms} ms; ` + `${r.ratioToEc2}x the sustained rate EC2 grants an account for this mix (${r.ec2SustainedCallsPerSecond}/s)`);
+  } else if (r.benchmark === "agent") {
+    console.log(tables.get(r));
   } else {
     console.log(`bring-up: ${r.instances} instances up in ${r.upSeconds} s (${r.perInstanceMs} ms each), down in ${r.downSeconds} s`);
   }

@@ -25,6 +25,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   own("VPC_CNI_MIN_ENI_AGE", "60", "Seconds an ENI stays attached at least before it may be freed (aws-node's fixed minENILifeTime)."),
   own("VPC_CNI_SHRINK_INTERVAL", "30", "Seconds between pool passes that give addresses or ENIs back to EC2, against assign/unassign churn (aws-node: 30, fixed)."),
   own("VPC_CNI_ALLOCATION_WAIT", "20", "Seconds an ADD on an empty pool waits for the growth it triggers before it answers 'no address' (aws-node fails at once)."),
+  own("VPC_CNI_GROWTH_PAUSE", "120", "Seconds pool growth pauses after EC2 says the subnet is out of addresses (InsufficientFreeAddressesInSubnet, InsufficientCidrBlocks); allocations the pool cannot serve meanwhile get 'no address' at once (aws-node: 120, fixed)."),
   own("VPC_CNI_RECONCILE_INTERVAL", "60", "Seconds between comparisons of the agent's ENIs and addresses with instance metadata and EC2 (aws-node: 60)."),
   ref("AWS_MANAGE_ENIS_NON_SCHEDULABLE", "false", "If false, a node tainted node.kubernetes.io/unschedulable:NoSchedule gets no ENI or address changes."),
   // EC2 resources

@@ -38,6 +38,7 @@ describe("loadConfig defaults", () => {
       minEniAgeMs: 60_000,
       shrinkIntervalMs: 30_000,
       allocationWaitMs: 20_000,
+      growthPauseMs: 120_000,
       reconcileIntervalMs: 60_000,
     });
     assert.deepEqual(config.hostNetwork, {

@@ -44,6 +44,8 @@ export type PoolConfig = {
   readonly shrinkIntervalMs: number;
   /** How long an ADD on an empty pool waits for the growth it triggers before "no address". */
   readonly allocationWaitMs: number;
+  /** How long pool growth pauses after an insufficient-address error (aws-node: 120 s, fixed). */
+  readonly growthPauseMs: number;
   /** How often ENIs and addresses are compared with instance metadata (aws-node: 60 s). */
   readonly reconcileIntervalMs: number;
 };
@@ -220,6 +222,7 @@ export function loadConfig(env: Env): LoadConfigResult {
       minEniAgeMs: count("VPC_CNI_MIN_ENI_AGE", "seconds") * 1000,
       shrinkIntervalMs: count("VPC_CNI_SHRINK_INTERVAL", "seconds") * 1000,
       allocationWaitMs: read("VPC_CNI_ALLOCATION_WAIT", (t) => parseInteger(t, 1, 600, "seconds, 1..600")) * 1000,
+      growthPauseMs: read("VPC_CNI_GROWTH_PAUSE", (t) => parseInteger(t, 1, 3600, "seconds, 1..3600")) * 1000,
       reconcileIntervalMs: read("VPC_CNI_RECONCILE_INTERVAL", (t) => parseInteger(t, 1, 3600, "seconds, 1..3600")) * 1000,
     };
   }

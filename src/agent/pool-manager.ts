@@ -171,7 +171,15 @@ export class PoolManager {
         if (this.#stopped) throw new ShuttingDownError("no address available and the agent is shutting down");
         if (!got) throw new NoAddressError(`no address: the pool did not grow within ${this.#o.growthWaitMs / 1000} s (${plan?.reason ?? "no pool pass ran"})`);
         if (plan && plan.unmet > 0 && plan.assign.length === 0 && plan.createEnis.length === 0) {
-          throw new NoAddressError(`no address: the node cannot get more (${plan.reason})`);
+          // The node cannot get more from EC2, but an address leaving its cooldown before the deadline
+          // serves this pod: wait for it rather than fail an ADD that would succeed seconds later.
+          const freeAt = this.#nextCooldownEnd();
+          if (freeAt === undefined || freeAt > deadline) throw new NoAddressError(`no address: the node cannot get more (${plan.reason})`);
+          await new Promise((r) => setTimeout(r, Math.max(0, freeAt - this.#o.now())));
+          const freed = this.#tryAssign(key, metadata);
+          if (freed) return freed;
+          if (this.#stopped) throw new ShuttingDownError("no address available and the agent is shutting down");
+          continue;
         }
         if (this.#o.cloud.growthPausedUntil() > this.#o.now()) {
           throw new NoAddressError(`no address: the subnet is out of addresses; growth resumes in ${Math.ceil((this.#o.cloud.growthPausedUntil() - this.#o.now()) / 1000)} s`);
@@ -186,6 +194,25 @@ export class PoolManager {
     const released = this.#o.datastore.release(key);
     if (released) this.trigger();
     return released;
+  }
+
+  /** When the first address now in cooldown (on an ENI that serves pods) becomes assignable; undefined if none is. */
+  #nextCooldownEnd(): number | undefined {
+    const ds = this.#o.datastore;
+    const now = this.#o.now();
+    let first: number | undefined;
+    for (const e of ds.snapshot().enis) {
+      if (e.isExcluded) continue;
+      for (const c of e.cidrs) {
+        for (const a of c.addresses) {
+          if (a.key !== undefined || a.releasedAtMs === undefined) continue;
+          const end = a.releasedAtMs + ds.cooldownMs;
+          if (end <= now) continue; // out of cooldown already: if it could serve, it would have
+          if (first === undefined || end < first) first = end;
+        }
+      }
+    }
+    return first;
   }
 
   #tryAssign(key: IPAMKey, metadata: Partial<PodMetadata>): AssignResult | undefined {

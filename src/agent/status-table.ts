@@ -21,8 +21,8 @@ interface PoolDocument {
   stats: Record<string, number>;
   targets: Record<string, number | boolean | string>;
   lastPlan: { reason?: string } | null;
-  growthPausedUntil: number | null;
-  growthPauseReason: string;
+  /** As /v1/pool serves it (introspection.ts poolDocument): null when growth is not paused. */
+  growthPause: { until: string; reason: string } | null;
 }
 
 export function formatAgentStatus(enis: EnisDocument, pool: PoolDocument): string {
@@ -33,7 +33,7 @@ export function formatAgentStatus(enis: EnisDocument, pool: PoolDocument): strin
       `, ${s.enis} ENIs; max pods ${pool.targets.maxPods}` +
       (Number(s.waiting) > 0 ? `; ${s.waiting} allocations waiting` : ""),
   ];
-  if (pool.growthPausedUntil) lines.push(`growth paused until ${new Date(pool.growthPausedUntil).toISOString()}: ${pool.growthPauseReason}`);
+  if (pool.growthPause) lines.push(`growth paused until ${pool.growthPause.until}: ${pool.growthPause.reason}`);
   if (pool.lastPlan?.reason) lines.push(`last plan: ${pool.lastPlan.reason}`);
   const eniRows: string[][] = [];
   const podRows: string[][] = [];

@@ -182,8 +182,7 @@ export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly
 
 type Json = Record<string, unknown>;
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const POD_TEXT = /^[\x21-\x2e\x30-\x7e]+$/;
 // The CNI spec's rule for container IDs and network names.
 const CNI_IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const POD_UID = /^[A-Za-z0-9-]*$/;
@@ -204,8 +203,11 @@ interface StringRule {
 
 const rules = {
   clientVersion: { required: true, max: 64, pattern: VERSION_TEXT, allowed: "printable ASCII without blanks" },
-  podNamespace: { required: true, max: 63, pattern: DNS_LABEL, allowed: "a DNS label (lower-case letters, digits, '-')" },
-  podName: { required: true, max: 253, pattern: DNS_SUBDOMAIN, allowed: "a DNS subdomain (lower-case letters, digits, '-', '.')" },
+  // Kubernetes sends DNS names here, but other runtimes do not: podman passes its container name
+  // (e.g. "quirky_hopper") as K8S_POD_NAME and no namespace. Only the host veth name is derived from
+  // them (by hashing), so any printable text without '/' is safe.
+  podNamespace: { required: false, max: 253, pattern: POD_TEXT, allowed: "printable ASCII without blanks or '/'" },
+  podName: { required: true, max: 253, pattern: POD_TEXT, allowed: "printable ASCII without blanks or '/'" },
   podUid: { required: false, max: 64, pattern: POD_UID, allowed: "letters, digits and '-'" },
   infraContainerId: { required: false, max: 256, pattern: CNI_IDENTIFIER, allowed: "letters, digits, '_', '.', '-', starting with a letter or digit" },
   containerId: { required: true, max: 256, pattern: CNI_IDENTIFIER, allowed: "letters, digits, '_', '.', '-', starting with a letter or digit" },

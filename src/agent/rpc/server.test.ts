@@ -53,13 +53,13 @@ describe("RPC server: request validation", () => {
     ["no clientVersion", without(VALID_ALLOCATE, "clientVersion")],
     ["a clientVersion with a blank", { ...VALID_ALLOCATE, clientVersion: "v 1" }],
     ["a 65-character clientVersion", { ...VALID_ALLOCATE, clientVersion: long(65) }],
-    ["no podNamespace", without(VALID_ALLOCATE, "podNamespace")],
-    ["an empty podNamespace", { ...VALID_ALLOCATE, podNamespace: "" }],
-    ["an upper-case podNamespace", { ...VALID_ALLOCATE, podNamespace: "Default" }],
-    ["a 64-character podNamespace", { ...VALID_ALLOCATE, podNamespace: long(64) }],
-    ["a podName with '_'", { ...VALID_ALLOCATE, podName: "web_0" }],
+    ["a podNamespace with '/'", { ...VALID_ALLOCATE, podNamespace: "kube/system" }],
+    ["a podNamespace with a blank", { ...VALID_ALLOCATE, podNamespace: "kube system" }],
+    ["a 254-character podNamespace", { ...VALID_ALLOCATE, podNamespace: long(254) }],
+    ["no podName", without(VALID_ALLOCATE, "podName")],
+    ["a podName with '/'", { ...VALID_ALLOCATE, podName: "web/0" }],
     ["a 254-character podName", { ...VALID_ALLOCATE, podName: long(254) }],
-    ["a podName ending in '-'", { ...VALID_ALLOCATE, podName: "web-" }],
+    ["a podName with a newline", { ...VALID_ALLOCATE, podName: "web\n" }],
     ["a podUid with '/'", { ...VALID_ALLOCATE, podUid: "abc/def" }],
     ["a numeric podUid", { ...VALID_ALLOCATE, podUid: 5 }],
     ["an infraContainerId starting with '-'", { ...VALID_ALLOCATE, infraContainerId: "-abc" }],
@@ -181,6 +181,14 @@ describe("RPC server: request validation", () => {
     const reply = await rawCall(socketPath, "POST", "/v1/allocate", body);
     assert.equal(reply.status, 200, reply.text);
     assert.equal(handlers.allocations.length, 1);
+  });
+
+  it("accepts what runtimes other than Kubernetes send: podman's container name and no namespace", async () => {
+    const { podNamespace: _omitted, ...body } = { ...VALID_ALLOCATE, podName: "quirky_hopper" };
+    const reply = await rawCall(socketPath, "POST", "/v1/allocate", body);
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(handlers.allocations.at(-1)?.podName, "quirky_hopper");
+    assert.equal(handlers.allocations.at(-1)?.podNamespace, "");
   });
 });
 
