@@ -22,6 +22,16 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 
 const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
+/** Runs a build step, showing its output only if it fails (postject warns about ELF notes every time). */
+function quiet(cmd: string, args: string[]): void {
+  try {
+    execFileSync(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  } catch (err) {
+    const e = err as { stdout?: Buffer; stderr?: Buffer; message: string };
+    process.stderr.write(`${e.stdout?.toString() ?? ""}${e.stderr?.toString() ?? ""}`);
+    throw new Error(`build step failed: ${cmd} ${args.join(" ")}: ${e.message}`);
+  }
+}
 const bundle = join(work, "vpc-cni.cjs");
 execFileSync(bin("esbuild"), [
   join(ROOT, "src/plugin/main.ts"),
@@ -39,11 +49,11 @@ const seaConfig = join(work, "sea.json");
 const blob = join(work, "sea.blob");
 writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
 const node = realpathSync(bin("node"));
-execFileSync(node, ["--experimental-sea-config", seaConfig], { stdio: ["ignore", "ignore", "inherit"] });
+quiet(node, ["--experimental-sea-config", seaConfig]);
 
 const exe = join(work, "vpc-cni");
 copyFileSync(node, exe);
-execFileSync(bin("postject"), [exe, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], { stdio: ["ignore", "ignore", "inherit"] });
+quiet(bin("postject"), [exe, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE]);
 chmodSync(exe, 0o755);
 renameSync(exe, join(out, "vpc-cni"));
 renameSync(bundle, join(out, "vpc-cni.cjs"));

@@ -96,7 +96,11 @@ const MODELLED_RULE_KEYS = new Set(["priority", "table", "src", "srclen", "dst",
 
 export async function listIpv4Rules(target: NetnsOption): Promise<IpRule[]> {
   const { stdout } = await ip(target, ["-j", "-4", "rule", "show"]);
-  const raw = JSON.parse(stdout) as Array<Record<string, unknown>>;
+  return parseIpv4Rules(JSON.parse(stdout) as Array<Record<string, unknown>>);
+}
+
+/** The rules of an already parsed `ip -j -4 rule show` (also one part of an `ip -j -batch` read). */
+export function parseIpv4Rules(raw: ReadonlyArray<Record<string, unknown>>): IpRule[] {
   return raw.map((entry) => {
     const rule: IpRule = { priority: Number(entry["priority"]), table: String(entry["table"]), not: "not" in entry, other: [] };
     const src = entry["src"];
@@ -191,7 +195,11 @@ export interface IpRoute {
 /** IPv4 routes of every table (`ip -4 route show table all`); the main table reads as "main". */
 export async function listIpv4Routes(target: NetnsOption): Promise<IpRoute[]> {
   const { stdout } = await ip(target, ["-j", "-4", "route", "show", "table", "all"]);
-  const raw = JSON.parse(stdout) as Array<Record<string, unknown>>;
+  return parseIpv4Routes(JSON.parse(stdout) as Array<Record<string, unknown>>);
+}
+
+/** The routes of an already parsed `ip -j -4 route show …`; without a table key, "main". */
+export function parseIpv4Routes(raw: ReadonlyArray<Record<string, unknown>>): IpRoute[] {
   return raw.map((entry) => {
     const route: IpRoute = { dst: String(entry["dst"]), table: typeof entry["table"] === "string" ? entry["table"] : "main" };
     for (const key of ["dev", "gateway", "prefsrc", "scope", "protocol", "type"] as const) {

@@ -1,0 +1,181 @@
+// vpc-cni: the CNI plugin the container runtime execs for every pod. ADD asks the node agent for an
+// address and wires the pod (reference §5.3); DEL gives it back and unwires it, and still succeeds when
+// the agent is gone (from prevResult); CHECK names what drifted; STATUS says whether the agent can serve;
+// GC releases what the runtime no longer knows. Bundled into one executable: it imports only src/cni,
+// src/datapath and the agent's RPC client, never the AWS SDK.
+
+import { existsSync } from "node:fs";
+import {
+  CniError,
+  ErrorCode,
+  pluginMain,
+  pluginNotAvailable,
+  tryAgainLater,
+  type GcRequest,
+  type PluginRequest,
+  type Result,
+} from "../cni/index.ts";
+import { checkPodNetwork, setupPodNetwork, teardownPodNetwork, NetnsNotFoundError } from "../datapath/pod-network.ts";
+import { podHostVethName } from "../datapath/veth-name.ts";
+import { allocate, gc as gcRpc, health, release, type RpcCallError } from "../agent/rpc/client.ts";
+import { fileLog, type PluginLog } from "./log.ts";
+import { pluginConf, type PluginConf } from "./netconf.ts";
+import { dummyInterface, podStateFromResult, type PodState } from "./pod-state.ts";
+
+export const PLUGIN_VERSION = "0.1.0";
+/** Our own CNI error codes (the spec reserves 100+ for plugins). */
+const ErrAgent = 100;
+const ErrDatapath = 101;
+const ErrDrift = 102;
+
+interface Call {
+  conf: PluginConf;
+  log: PluginLog;
+  podNamespace: string;
+  podName: string;
+  podUid: string;
+  infraContainerId: string;
+}
+
+function prepare(req: PluginRequest): Call {
+  const conf = pluginConf(req.config);
+  const podName = req.args.podName || req.env.containerId;
+  const log = fileLog(conf.logFile, conf.logLevel, { command: req.command, containerID: req.env.containerId, pod: `${req.args.podNamespace ?? ""}/${podName}` });
+  return { conf, log, podNamespace: req.args.podNamespace ?? "", podName, podUid: req.args.podUid ?? "", infraContainerId: req.args.podInfraContainerId ?? "" };
+}
+
+const rpc = (c: Call) => ({ socketPath: c.conf.agentSocket, clientVersion: PLUGIN_VERSION });
+
+function agentError(what: string, e: RpcCallError): CniError {
+  // Transient conditions are "try again later": kubelet retries the sandbox.
+  if (e.code === "no-address" || e.code === "unavailable" || e.code === "timeout" || e.code === "shutting-down") {
+    return tryAgainLater(`${what}: ${e.message}`, `agent error ${e.code}`);
+  }
+  return new CniError(ErrAgent, `${what}: ${e.message}`, `agent error ${e.code}`);
+}
+
+async function add(req: PluginRequest): Promise<Result> {
+  const c = prepare(req);
+  // Nothing may change for a namespace that is not there: checked before the agent is asked.
+  if (!existsSync(req.env.netns)) throw new CniError(ErrorCode.InvalidEnvironment, `CNI_NETNS ${req.env.netns} does not exist`);
+  const hostVethName = podHostVethName(c.conf.vethPrefix, c.podNamespace, c.podName);
+  const got = await allocate(rpc(c), {
+    podNamespace: c.podNamespace,
+    podName: c.podName,
+    podUid: c.podUid,
+    infraContainerId: c.infraContainerId,
+    containerId: req.env.containerId,
+    ifName: req.env.ifname,
+    networkName: req.config.name,
+    netns: req.env.netns,
+  });
+  if (!got.ok) {
+    c.log("error", "no address from the agent", { error: got.error });
+    throw agentError("add cmd: failed to assign an IP address to container", got.error);
+  }
+  const assigned = got.reply.addresses[0];
+  if (!assigned || assigned.ipv4Addr === "") throw new CniError(ErrAgent, "add cmd: the agent answered without an IPv4 address");
+  try {
+    const wired = await setupPodNetwork({
+      netnsPath: req.env.netns,
+      ifName: req.env.ifname,
+      hostVethName,
+      address: assigned.ipv4Addr,
+      routeTableId: assigned.routeTableId,
+      mtu: c.conf.mtu,
+    });
+    c.log("info", "pod wired", { address: assigned.ipv4Addr, deviceNumber: assigned.deviceNumber, routeTableId: assigned.routeTableId, hostVeth: hostVethName });
+    return {
+      interfaces: [
+        { name: wired.hostVeth.name, mac: wired.hostVeth.mac },
+        { name: wired.podInterface.name, mac: wired.podInterface.mac, sandbox: req.env.netns },
+        dummyInterface(hostVethName, assigned.deviceNumber),
+      ],
+      ips: [{ address: `${assigned.ipv4Addr}/32`, interface: 1 }],
+    };
+  } catch (err) {
+    // Roll back the allocation as the reference does (reason SetupNSFailed); the datapath has undone itself.
+    const undone = await release(rpc(c), { ...releaseKeys(c, req), reason: "SetupNSFailed" });
+    if (!undone.ok) c.log("error", "rollback: releasing the address failed", { error: undone.error });
+    c.log("error", "wiring the pod failed", { error: (err as Error).message });
+    if (err instanceof NetnsNotFoundError) throw new CniError(ErrorCode.InvalidEnvironment, err.message);
+    throw new CniError(ErrDatapath, `add cmd: ${(err as Error).message}`);
+  }
+}
+
+function releaseKeys(c: Call, req: PluginRequest) {
+  return {
+    podNamespace: c.podNamespace,
+    podName: c.podName,
+    podUid: c.podUid,
+    infraContainerId: c.infraContainerId,
+    containerId: req.env.containerId,
+    ifName: req.env.ifname,
+    networkName: req.config.name,
+    netns: req.env.netns,
+  };
+}
+
+async function del(req: PluginRequest): Promise<void> {
+  const c = prepare(req);
+  const fromPrev = podStateFromResult(req.config.prevResult);
+  const released = await release(rpc(c), { ...releaseKeys(c, req), reason: "PodDeleted" });
+  let states: PodState[] = [];
+  if (released.ok) {
+    states = released.reply.addresses
+      .filter((a) => a.ipv4Addr !== "")
+      .map((a) => ({ address: a.ipv4Addr, routeTableId: a.routeTableId, deviceNumber: a.deviceNumber, hostVethName: fromPrev?.hostVethName ?? "", podVlanId: 0 }));
+    if (states.length === 0 && fromPrev) states = [fromPrev];
+  } else {
+    // DEL must succeed without the agent (it may be restarting): unwire from prevResult; the agent
+    // takes the address back by reconcile or GC. A DEL it refused as malformed is not retried better.
+    c.log("warn", "the agent did not release the address; tearing down from prevResult", { error: released.error });
+    if (fromPrev) states = [fromPrev];
+  }
+  for (const s of states) {
+    await teardownPodNetwork({
+      address: s.address,
+      routeTableId: s.routeTableId,
+      hostVethName: s.hostVethName || undefined,
+      netnsPath: req.env.netns || undefined,
+      ifName: req.env.ifname,
+    });
+  }
+  c.log("info", "pod unwired", { addresses: states.map((s) => s.address) });
+}
+
+async function check(req: PluginRequest): Promise<void> {
+  const c = prepare(req);
+  const state = podStateFromResult(req.config.prevResult);
+  if (!state) throw new CniError(ErrorCode.InvalidNetworkConfig, "check: prevResult does not carry this plugin's pod state");
+  const drifts = await checkPodNetwork({ netnsPath: req.env.netns, ifName: req.env.ifname, hostVethName: state.hostVethName, address: state.address, routeTableId: state.routeTableId }).catch((err: Error) => {
+    if (err instanceof NetnsNotFoundError) throw new CniError(ErrorCode.InvalidEnvironment, err.message);
+    throw err;
+  });
+  if (drifts.length > 0) {
+    const text = drifts.map((d) => `${d.item}: expected ${d.expected}, found ${d.found}`).join("; ");
+    c.log("warn", "pod drifted", { drifts });
+    throw new CniError(ErrDrift, `check: the pod's network drifted: ${text}`);
+  }
+}
+
+async function status(req: PluginRequest): Promise<void> {
+  const c = prepare(req);
+  const h = await health(rpc(c));
+  if (!h.ok) throw pluginNotAvailable(`the vpc-cni agent does not answer on ${c.conf.agentSocket}: ${h.error.message}`);
+  if (h.reply.status !== "serving") throw pluginNotAvailable(`the vpc-cni agent is not serving: ${h.reply.detail || h.reply.status}`);
+}
+
+async function gc(req: GcRequest): Promise<void> {
+  const c = prepare(req);
+  const valid = req.validAttachments.map((a) => ({ containerId: a.containerID, ifName: a.ifname }));
+  const out = await gcRpc(rpc(c), { networkName: req.config.name, validAttachments: valid });
+  if (!out.ok) throw agentError("gc", out.error);
+  for (const a of out.reply.released) {
+    if (a.ipv4Addr === "") continue;
+    await teardownPodNetwork({ address: a.ipv4Addr, routeTableId: a.routeTableId });
+  }
+  c.log("info", "garbage collected", { released: out.reply.released.map((a) => a.ipv4Addr) });
+}
+
+void pluginMain({ add, del, check, status, gc });
