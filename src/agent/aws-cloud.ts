@@ -5,9 +5,10 @@ import type { AgentConfig } from "./config.ts";
 import type { AgentCloud, Ec2EniView, EniView, NodeIdentity } from "./node-agent.ts";
 import type { CreatedEni } from "./pool-manager.ts";
 import type { AddressRequest } from "./pool/index.ts";
-import type { Ec2 } from "../aws/ec2-client.ts";
+import { DescribeNetworkInterfacesCommand } from "@aws-sdk/client-ec2";
+import { ec2Call, type Ec2 } from "../aws/ec2-client.ts";
 import type { Imds, ImdsEni } from "../aws/imds.ts";
-import { allocEni, assignIps, assignPrefixes, describeEni, describeEnis, freeEni, tagEni, unassignIps, unassignPrefixes, type Ec2Eni } from "../aws/eni-api.ts";
+import { allocEni, assignIps, assignPrefixes, describeEni, describeEnis, freeEni, tagEni, toEni, unassignIps, unassignPrefixes, type Ec2Eni } from "../aws/eni-api.ts";
 
 export function makeAwsCloud(options: { ec2: Ec2; imds: Imds; config: AgentConfig }): AgentCloud {
   const { ec2, imds, config } = options;
@@ -75,6 +76,12 @@ export function makeAwsCloud(options: { ec2: Ec2; imds: Imds; config: AgentConfi
     async ec2Enis(ids) {
       if (ids.length === 0) return [];
       return (await describeEnis(ec2, ids)).enis.map(fromEc2);
+    },
+    async ec2AttachedEnis() {
+      // A filtered describe (EC2's larger non-mutating bucket); an instance has at most a few dozen ENIs,
+      // one page.
+      const out = await ec2Call(ec2, "describeAttachedEnis", new DescribeNetworkInterfacesCommand({ Filters: [{ Name: "attachment.instance-id", Values: [identity().instanceId] }] }));
+      return (out.NetworkInterfaces ?? []).map(toEni).map(fromEc2);
     },
     async tagEni(eniId, tags) {
       const current = await describeEni(ec2, eniId, "tagENI");

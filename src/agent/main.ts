@@ -181,7 +181,16 @@ async function run(): Promise<number> {
       log: logger.component("rpc"),
       onRequest: (e) => metrics.rpcRequest(e),
       handlers: {
-        health: () => (state === "serving" ? { serving: true } : { serving: false, detail: stateDetail }),
+        // CNI STATUS asks this: ready means an ADD can get an address now or by growing the pool.
+        health: () => {
+          if (state !== "serving") return { serving: false, detail: stateDetail };
+          if (datastore.stats().availableIPs > 0) return { serving: true };
+          const pausedUntil = budget.growthPausedUntil() ?? 0;
+          if (pausedUntil > Date.now()) return { serving: false, detail: `no address available and growth is paused: ${budget.growthPauseReason() ?? ""}` };
+          const plan = theAgent.pool.lastPlan;
+          if (plan && plan.unmet > 0 && plan.assign.length === 0 && plan.createEnis.length === 0) return { serving: false, detail: `no address available: ${plan.reason}` };
+          return { serving: true };
+        },
         allocate: async (r) => {
           if (state === "shutting-down") throw new RpcError("shutting-down", "the agent is shutting down");
           try {
@@ -201,6 +210,18 @@ async function run(): Promise<number> {
             if (err instanceof ShuttingDownError) throw new RpcError("shutting-down", err.message);
             throw err;
           }
+        },
+        gc: async (r) => {
+          // CNI GC: every allocation of this network the runtime no longer lists is released.
+          const valid = new Set(r.validAttachments.map((a) => `${a.containerId}\u0000${a.ifName}`));
+          const released = [];
+          for (const a of datastore.allocations()) {
+            if (a.key.networkName !== r.networkName || valid.has(`${a.key.containerID}\u0000${a.key.ifName}`)) continue;
+            const got = theAgent.release(a.key);
+            if (got) released.push({ ipv4Addr: got.address, ipv6Addr: "", deviceNumber: got.deviceNumber, routeTableId: got.routeTableId });
+          }
+          if (released.length > 0) log("info", `GC released ${released.length} allocations of network ${r.networkName}`, { addresses: released.map((a) => a.ipv4Addr) });
+          return { released };
         },
         release: async (r) => {
           const got = theAgent.release({ networkName: r.networkName, containerID: r.containerId, ifName: r.ifName });

@@ -57,6 +57,8 @@ export interface AgentCloud extends PoolCloud {
   imdsEnis(): Promise<EniView[]>;
   /** EC2's view of these ENIs; ids EC2 does not know are left out. */
   ec2Enis(ids: readonly string[]): Promise<Ec2EniView[]>;
+  /** The ENIs EC2 shows attached (or attaching) to this instance, whatever IMDS shows yet. */
+  ec2AttachedEnis(): Promise<Ec2EniView[]>;
   /** Tags an ENI with what is missing or different (the reference's TagENI). */
   tagEni(eniId: string, tags: Record<string, string>): Promise<void>;
 }
@@ -211,12 +213,20 @@ export class NodeAgent {
     this.#identity = identity;
     this.#vpcCidrs = [...identity.vpcCidrs];
     const imds = await cloud.imdsEnis();
-    const ec2 = new Map((await cloud.ec2Enis(imds.map((e) => e.id))).map((e) => [e.id, e]));
+    // IMDS trails EC2: an ENI attached just before a restart (by the agent that was killed, with pods on
+    // it in the checkpoint) may not show there yet. EC2's list of the instance's ENIs is the truth, or the
+    // restore would drop those pods and the reconciler later hand their addresses out again.
+    const attached = await cloud.ec2AttachedEnis();
+    const ec2 = new Map((await cloud.ec2Enis([...new Set([...imds.map((e) => e.id), ...attached.map((e) => e.id)])])).map((e) => [e.id, e]));
     await host.setupNode(identity, this.#vpcCidrs);
     for (const seen of imds) {
-      const eni = ec2.get(seen.id);
-      if (!eni) {
-        log("warn", `ENI ${seen.id} is in instance metadata but not in EC2; skipped until EC2 shows it`);
+      if (!ec2.has(seen.id)) log("warn", `ENI ${seen.id} is in instance metadata but not in EC2; skipped until EC2 shows it`);
+    }
+    const mine = [...ec2.values()].filter((e) => e.attachedTo === identity.instanceId).sort((a, b) => a.deviceNumber - b.deviceNumber);
+    for (const eni of mine) {
+      if (!imds.some((e) => e.id === eni.id)) log("info", `ENI ${eni.id} is attached in EC2 but not yet in instance metadata; adopted from EC2`);
+      if (eni.subnetCidr === "") {
+        log("warn", `ENI ${eni.id} is in a subnet whose CIDR the node has not learnt yet; skipped until instance metadata shows it`);
         continue;
       }
       await this.#adoptEni(eni, identity);

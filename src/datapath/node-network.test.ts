@@ -114,6 +114,7 @@ describe("setupNodeNetwork", { skip }, () => {
       "broadcast 10.0.1.255 dev eth0 table local proto kernel scope link src 10.0.1.10",
     ]);
     assert.equal((await inNode(node, "sysctl", ["-n", "net.ipv4.conf.eth0.rp_filter"])).trim(), "2");
+    assert.equal((await inNode(node, "sysctl", ["-n", "net.ipv4.ip_forward"])).trim(), "1", "pods are routed through the node");
     assert.match(await inNode(node, "ip", ["link", "show", "eth0"]), /mtu 9001 /);
 
     await setupNodeNetwork(options(node));

@@ -115,6 +115,9 @@ export async function setupNodeNetwork(options: NodeNetworkOptions): Promise<Nod
       // ENI arrive for addresses routed via other ENIs. Slash-separated so a dotted name stays one key.
       await inNetns(target, "sysctl", ["-q", "-w", `net/ipv4/conf/${link.ifname}/rp_filter=2`]);
     }
+    // Pods are routed through the node: without forwarding no pod traffic leaves it. EKS's AMI turns
+    // it on; a plain EC2 image does not, so the agent makes sure rather than leave pods cut off.
+    await inNetns(target, "sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
     await reconcileNodeRules(target, resolved);
     await applyIptables(target, resolved, link.ifname);
     return { primaryIf: link.ifname };

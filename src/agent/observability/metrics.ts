@@ -46,7 +46,7 @@ export interface AwsCallInput {
 
 /** Same shape as the RPC server's RpcRequestEvent, so `onRequest: (e) => metrics.rpcRequest(e)` wires it. */
 export interface RpcRequestInput {
-  readonly method: "allocate" | "release" | "health" | "unknown";
+  readonly method: "allocate" | "release" | "health" | "gc" | "unknown";
   readonly code: string;
   readonly seconds: number;
   readonly reason: string;

@@ -8,13 +8,14 @@ import {
   checkServerVersion,
   decodeAllocateReply,
   decodeErrorReply,
+  decodeGcReply,
   decodeHealthReply,
   decodeReleaseReply,
   MAX_REPLY_BYTES,
   PROTOCOL_VERSION,
   RPC_PATHS,
 } from "./protocol.ts";
-import type { AllocateReply, AllocateRequest, HealthReply, ReleaseReply, ReleaseRequest, RpcErrorCode, Validated } from "./protocol.ts";
+import type { AllocateReply, AllocateRequest, GcReply, GcRequest, HealthReply, ReleaseReply, ReleaseRequest, RpcErrorCode, Validated } from "./protocol.ts";
 
 /**
  * The agent's error codes, plus what only the client can see:
@@ -59,6 +60,14 @@ export function allocate(options: RpcClientOptions, params: AllocateParams): Pro
 export function release(options: RpcClientOptions, params: ReleaseParams): Promise<RpcResult<ReleaseReply>> {
   const body = { podUid: "", infraContainerId: "", netns: "", ...params, protocolVersion: PROTOCOL_VERSION, clientVersion: options.clientVersion };
   return call(options, "POST", RPC_PATHS.release, body, options.timeoutMs ?? DEFAULT_TIMEOUTS_MS.release, decodeReleaseReply, false);
+}
+
+export type GcParams = Omit<GcRequest, "protocolVersion" | "clientVersion">;
+
+/** CNI GC: the agent releases the network's allocations that are not in validAttachments. */
+export function gc(options: RpcClientOptions, params: GcParams): Promise<RpcResult<GcReply>> {
+  const body = { ...params, protocolVersion: PROTOCOL_VERSION, clientVersion: options.clientVersion };
+  return call(options, "POST", RPC_PATHS.gc, body, options.timeoutMs ?? DEFAULT_TIMEOUTS_MS.release, decodeGcReply, false);
 }
 
 /** A not-serving agent is a successful call with `reply.status === "not-serving"`. */

@@ -53,6 +53,7 @@ export const RPC_PATHS = {
   allocate: "/v1/allocate",
   release: "/v1/release",
   health: "/v1/health",
+  gc: "/v1/gc",
 } as const;
 
 export type RpcMethod = keyof typeof RPC_PATHS;
@@ -124,6 +125,24 @@ export interface ReleaseReply {
   readonly addresses: readonly PodAddress[];
   readonly podVlanId: number;
   readonly networkPolicyMode: string;
+}
+
+/**
+ * CNI GC (spec 1.1.0): the runtime lists the attachments of a network that are still valid; the agent
+ * releases every allocation of that network not in the list. No aws-node counterpart.
+ */
+export interface GcRequest {
+  readonly protocolVersion: number;
+  readonly clientVersion: string;
+  readonly networkName: string;
+  readonly validAttachments: readonly { readonly containerId: string; readonly ifName: string }[];
+}
+
+export interface GcReply {
+  readonly protocolVersion: number;
+  readonly success: true;
+  /** What was released, so the plugin can remove the host routing of each. */
+  readonly released: readonly PodAddress[];
 }
 
 export type HealthStatus = "serving" | "not-serving";
@@ -295,6 +314,27 @@ export function validateAllocateRequest(body: unknown): Validated<AllocateReques
   });
 }
 
+/** At most this many valid attachments in one GC (a node runs a few hundred pods at most). */
+export const MAX_GC_ATTACHMENTS = 1000;
+
+export function validateGcRequest(body: unknown): Validated<GcRequest> {
+  return validate(() => {
+    const b = asObject(body);
+    const list = b.validAttachments;
+    if (!Array.isArray(list)) throw new Invalid(`validAttachments must be an array, not ${describe(list)}`);
+    if (list.length > MAX_GC_ATTACHMENTS) throw new Invalid(`validAttachments has ${list.length} entries; at most ${MAX_GC_ATTACHMENTS} allowed`);
+    return {
+      protocolVersion: readProtocolVersion(b),
+      clientVersion: readString(b, "clientVersion", rules.clientVersion),
+      networkName: readString(b, "networkName", rules.networkName),
+      validAttachments: list.map((entry: unknown) => {
+        const e = asObject(entry);
+        return { containerId: readString(e, "containerId", rules.containerId), ifName: readString(e, "ifName", rules.ifName) };
+      }),
+    };
+  });
+}
+
 export function validateReleaseRequest(body: unknown): Validated<ReleaseRequest> {
   return validate(() => {
     const b = asObject(body);
@@ -358,11 +398,11 @@ function readReplyStrings(b: Json, key: string, fallback?: readonly string[]): r
   return value as string[];
 }
 
-function readReplyAddresses(b: Json): readonly PodAddress[] {
-  const value = b.addresses;
-  if (!Array.isArray(value)) throw new Invalid(`reply field addresses must be an array, not ${describe(value)}`);
+function readReplyAddresses(b: Json, field = "addresses"): readonly PodAddress[] {
+  const value = b[field];
+  if (!Array.isArray(value)) throw new Invalid(`reply field ${field} must be an array, not ${describe(value)}`);
   return value.map((entry: unknown) => {
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new Invalid("reply field addresses must hold objects");
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new Invalid(`reply field ${field} must hold objects`);
     const a = entry as Json;
     return {
       ipv4Addr: readReplyString(a, "ipv4Addr", ""),
@@ -407,6 +447,13 @@ export function decodeReleaseReply(body: unknown): Validated<ReleaseReply> {
       podVlanId: readReplyInt(b, "podVlanId", 0),
       networkPolicyMode: readReplyString(b, "networkPolicyMode", ""),
     };
+  });
+}
+
+export function decodeGcReply(body: unknown): Validated<GcReply> {
+  return validate(() => {
+    const b = asObject(body);
+    return { protocolVersion: readReplyInt(b, "protocolVersion"), success: readReplySuccess(b), released: readReplyAddresses(b, "released") };
   });
 }
 

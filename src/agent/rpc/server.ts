@@ -13,12 +13,14 @@ import {
   RPC_PATHS,
   RpcError,
   validateAllocateRequest,
+  validateGcRequest,
   validateReleaseRequest,
 } from "./protocol.ts";
 import type {
   AllocateReply,
   AllocateRequest,
   ErrorReply,
+  GcRequest,
   HealthReply,
   PodAddress,
   ReleaseReply,
@@ -69,6 +71,11 @@ export interface RpcHandlers {
   allocate(request: AllocateRequest, context: RpcContext): Promise<AllocateResult>;
   release(request: ReleaseRequest, context: RpcContext): Promise<ReleaseResult>;
   health(): HealthResult | Promise<HealthResult>;
+  gc(request: GcRequest, context: RpcContext): Promise<GcResult>;
+}
+
+export interface GcResult {
+  readonly released: readonly PodAddress[];
 }
 
 /** One per answered request, for metrics (`AgentMetrics.rpcRequest` takes it as is). */
@@ -189,6 +196,13 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       const refused = refusal(request.value.protocolVersion);
       if (refused) return refused;
       return call(() => handlers.allocate(request.value, context).then(allocateReply));
+    }
+    if (method === "gc") {
+      const request = validateGcRequest(decoded);
+      if (!request.ok) return errorAnswer("invalid-request", request.message);
+      const refused = refusal(request.value.protocolVersion);
+      if (refused) return refused;
+      return call(() => handlers.gc(request.value, context).then((r) => ({ protocolVersion: PROTOCOL_VERSION, success: true, released: r.released })));
     }
     const request = validateReleaseRequest(decoded);
     if (!request.ok) return errorAnswer("invalid-request", request.message);

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AllocateRequest, ReleaseRequest } from "./protocol.ts";
+import type { AllocateRequest, GcRequest, ReleaseRequest } from "./protocol.ts";
 import type { AllocateResult, HealthResult, ReleaseResult, RpcContext, RpcHandlers } from "./server.ts";
 
 export async function tempDir(): Promise<{ readonly dir: string; cleanup(): Promise<void> }> {
@@ -49,6 +49,7 @@ export const ALLOCATED: AllocateResult = {
 export interface RecordingHandlers extends RpcHandlers {
   readonly allocations: AllocateRequest[];
   readonly releases: ReleaseRequest[];
+  readonly gcs: GcRequest[];
   readonly contexts: RpcContext[];
 }
 
@@ -60,11 +61,18 @@ export function recordingHandlers(overrides: {
 } = {}): RecordingHandlers {
   const allocations: AllocateRequest[] = [];
   const releases: ReleaseRequest[] = [];
+  const gcs: GcRequest[] = [];
   const contexts: RpcContext[] = [];
   return {
     allocations,
     releases,
+    gcs,
     contexts,
+    gc(request, context) {
+      gcs.push(request);
+      contexts.push(context);
+      return Promise.resolve({ released: [] });
+    },
     allocate(request, context) {
       allocations.push(request);
       contexts.push(context);
