@@ -59,16 +59,7 @@ async function add(req: PluginRequest): Promise<Result> {
   // Nothing may change for a namespace that is not there: checked before the agent is asked.
   if (!existsSync(req.env.netns)) throw new CniError(ErrorCode.InvalidEnvironment, `CNI_NETNS ${req.env.netns} does not exist`);
   const hostVethName = podHostVethName(c.conf.vethPrefix, c.podNamespace, c.podName);
-  const got = await allocate(rpc(c), {
-    podNamespace: c.podNamespace,
-    podName: c.podName,
-    podUid: c.podUid,
-    infraContainerId: c.infraContainerId,
-    containerId: req.env.containerId,
-    ifName: req.env.ifname,
-    networkName: req.config.name,
-    netns: req.env.netns,
-  });
+  const got = await allocate(rpc(c), podKeys(c, req));
   if (!got.ok) {
     c.log("error", "no address from the agent", { error: got.error });
     throw agentError("add cmd: failed to assign an IP address to container", got.error);
@@ -95,7 +86,7 @@ async function add(req: PluginRequest): Promise<Result> {
     };
   } catch (err) {
     // Roll back the allocation as the reference does (reason SetupNSFailed); the datapath has undone itself.
-    const undone = await release(rpc(c), { ...releaseKeys(c, req), reason: "SetupNSFailed" });
+    const undone = await release(rpc(c), { ...podKeys(c, req), reason: "SetupNSFailed" });
     if (!undone.ok) c.log("error", "rollback: releasing the address failed", { error: undone.error });
     c.log("error", "wiring the pod failed", { error: (err as Error).message });
     if (err instanceof NetnsNotFoundError) throw new CniError(ErrorCode.InvalidEnvironment, err.message);
@@ -103,7 +94,8 @@ async function add(req: PluginRequest): Promise<Result> {
   }
 }
 
-function releaseKeys(c: Call, req: PluginRequest) {
+/** The pod attachment as the agent keys it (allocate and release send the same). */
+function podKeys(c: Call, req: PluginRequest) {
   return {
     podNamespace: c.podNamespace,
     podName: c.podName,
@@ -119,7 +111,7 @@ function releaseKeys(c: Call, req: PluginRequest) {
 async function del(req: PluginRequest): Promise<void> {
   const c = prepare(req);
   const fromPrev = podStateFromResult(req.config.prevResult);
-  const released = await release(rpc(c), { ...releaseKeys(c, req), reason: "PodDeleted" });
+  const released = await release(rpc(c), { ...podKeys(c, req), reason: "PodDeleted" });
   let states: PodState[] = [];
   if (released.ok) {
     states = released.reply.addresses

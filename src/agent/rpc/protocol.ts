@@ -294,23 +294,27 @@ function validate<T>(read: () => T): Validated<T> {
   }
 }
 
+/** The fields allocate and release share: who asks, and which pod attachment. */
+function readPodFields(b: Json, netnsRule: StringRule) {
+  return {
+    protocolVersion: readProtocolVersion(b),
+    clientVersion: readString(b, "clientVersion", rules.clientVersion),
+    podNamespace: readString(b, "podNamespace", rules.podNamespace),
+    podName: readString(b, "podName", rules.podName),
+    podUid: readString(b, "podUid", rules.podUid),
+    infraContainerId: readString(b, "infraContainerId", rules.infraContainerId),
+    containerId: readString(b, "containerId", rules.containerId),
+    ifName: readString(b, "ifName", rules.ifName),
+    networkName: readString(b, "networkName", rules.networkName),
+    netns: readString(b, "netns", netnsRule),
+  };
+}
+
 /** Checks a decoded allocate body; the version gate is separate (`checkClientVersion`). */
 export function validateAllocateRequest(body: unknown): Validated<AllocateRequest> {
   return validate(() => {
     const b = asObject(body);
-    return {
-      protocolVersion: readProtocolVersion(b),
-      clientVersion: readString(b, "clientVersion", rules.clientVersion),
-      podNamespace: readString(b, "podNamespace", rules.podNamespace),
-      podName: readString(b, "podName", rules.podName),
-      podUid: readString(b, "podUid", rules.podUid),
-      infraContainerId: readString(b, "infraContainerId", rules.infraContainerId),
-      containerId: readString(b, "containerId", rules.containerId),
-      ifName: readString(b, "ifName", rules.ifName),
-      networkName: readString(b, "networkName", rules.networkName),
-      netns: readString(b, "netns", rules.netns),
-      requiresMultiNicAttachment: readBoolean(b, "requiresMultiNicAttachment"),
-    };
+    return { ...readPodFields(b, rules.netns), requiresMultiNicAttachment: readBoolean(b, "requiresMultiNicAttachment") };
   });
 }
 
@@ -338,19 +342,7 @@ export function validateGcRequest(body: unknown): Validated<GcRequest> {
 export function validateReleaseRequest(body: unknown): Validated<ReleaseRequest> {
   return validate(() => {
     const b = asObject(body);
-    return {
-      protocolVersion: readProtocolVersion(b),
-      clientVersion: readString(b, "clientVersion", rules.clientVersion),
-      podNamespace: readString(b, "podNamespace", rules.podNamespace),
-      podName: readString(b, "podName", rules.podName),
-      podUid: readString(b, "podUid", rules.podUid),
-      infraContainerId: readString(b, "infraContainerId", rules.infraContainerId),
-      containerId: readString(b, "containerId", rules.containerId),
-      ifName: readString(b, "ifName", rules.ifName),
-      networkName: readString(b, "networkName", rules.networkName),
-      netns: readString(b, "netns", rules.releaseNetns),
-      reason: readString(b, "reason", rules.reason),
-    };
+    return { ...readPodFields(b, rules.releaseNetns), reason: readString(b, "reason", rules.reason) };
   });
 }
 
