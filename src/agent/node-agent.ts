@@ -4,8 +4,7 @@
 
 import type { AgentConfig } from "./config.ts";
 import type { Allocation, Datastore, IPAMKey, PodMetadata } from "./datastore/datastore.ts";
-import { DatastoreError } from "./datastore/datastore.ts";
-import { PoolManager, type PoolCloud } from "./pool-manager.ts";
+import { addCidrOnce, PoolManager, type PoolCloud } from "./pool-manager.ts";
 import type { PoolLimits, PoolTargets } from "./pool/index.ts";
 
 export interface NodeIdentity {
@@ -281,13 +280,7 @@ export class NodeAgent {
   }
 
   #addCidr(eniId: string, cidr: string): boolean {
-    try {
-      this.#o.datastore.addCidr(eniId, cidr);
-      return true;
-    } catch (err) {
-      if (err instanceof DatastoreError && err.code === "duplicate-cidr") return false;
-      throw err;
-    }
+    return addCidrOnce(this.#o.datastore, eniId, cidr, this.#o.log);
   }
 
   start(): void {

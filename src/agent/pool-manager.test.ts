@@ -3,7 +3,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Datastore } from "./datastore/datastore.ts";
-import { NoAddressError, PoolManager, type PoolCloud } from "./pool-manager.ts";
+import { addCidrOnce, NoAddressError, PoolManager, type PoolCloud } from "./pool-manager.ts";
 import type { AddressRequest, PoolLimits, PoolTargets } from "./pool/index.ts";
 
 class FakeCloud implements PoolCloud {
@@ -153,5 +153,19 @@ describe("pool manager", () => {
     await assert.rejects(pool.allocate(key(1), {}, 29), /subnet is out of addresses; growth resumes in \d+ s/);
     assert.deepEqual(cloud.calls, []);
     await pool.stop();
+  });
+
+  test("an address EC2 moved to another ENI while a pod holds it is reported, not served twice", () => {
+    const ds = new Datastore({ now: Date.now });
+    ds.addEni({ id: "eni-a0000000000000000", deviceNumber: 1, routeTableId: 2 });
+    ds.addEni({ id: "eni-b0000000000000000", deviceNumber: 2, routeTableId: 3 });
+    const logs: string[] = [];
+    const log = (_l: string, msg: string) => void logs.push(msg);
+    assert.equal(addCidrOnce(ds, "eni-a0000000000000000", "10.0.0.9/32", log), true);
+    assert.equal(addCidrOnce(ds, "eni-a0000000000000000", "10.0.0.9/32", log), false, "already known");
+    ds.assign(key(1), {});
+    assert.equal(addCidrOnce(ds, "eni-b0000000000000000", "10.0.0.9/32", log), false);
+    assert.match(logs.join("\n"), /still holds it elsewhere for a pod/);
+    assert.equal(ds.locate("10.0.0.9")?.eniId, "eni-a0000000000000000", "the pod's address stays where it is");
   });
 });

@@ -315,12 +315,7 @@ export class PoolManager {
   }
 
   #addCidr(eniId: string, cidr: string): void {
-    try {
-      this.#o.datastore.addCidr(eniId, cidr);
-    } catch (err) {
-      if (err instanceof DatastoreError && err.code === "duplicate-cidr") return;
-      throw err;
-    }
+    addCidrOnce(this.#o.datastore, eniId, cidr, this.#o.log);
   }
 
   async #release(eniId: string, cidrs: readonly string[], prefixes: boolean): Promise<void> {
@@ -366,6 +361,26 @@ export class PoolManager {
       this.#o.onError?.("freeEni", err);
       this.#o.log("warn", `pool: freeing ${eniId} failed: ${(err as Error).message}`);
     }
+  }
+}
+
+/**
+ * Adds a CIDR EC2 says an ENI has; false when the datastore had it already, or when it overlaps one
+ * the datastore still holds elsewhere. That happens when an address was unassigned behind the agent's
+ * back while a pod kept it, and EC2 then handed it to another ENI: the pod keeps it until its DEL (it
+ * is never given out twice), and the conflict is reported instead of failing every later pass.
+ */
+export function addCidrOnce(datastore: Datastore, eniId: string, cidr: string, log: PoolManagerOptions["log"]): boolean {
+  try {
+    datastore.addCidr(eniId, cidr);
+    return true;
+  } catch (err) {
+    if (err instanceof DatastoreError && err.code === "duplicate-cidr") return false;
+    if (err instanceof DatastoreError && err.code === "cidr-overlap") {
+      log("error", `EC2 shows ${cidr} on ${eniId}, but the agent still holds it elsewhere for a pod; it is not served from ${eniId} until that pod's DEL`);
+      return false;
+    }
+    throw err;
   }
 }
 
