@@ -5,7 +5,9 @@
 //   bring-up        time to bring up a VPC with 50 instances (namespaces, veths, routes) and take it down
 //   agent           vpc-cni-agent's RSS and CPU at idle and under churn (100 pod starts and stops), and its
 //                   EC2 calls per 100 pod starts against a model of the reference's pool (bench/agent.ts)
-// Usage: npm run bench [-- --only ec2-throughput|bring-up|agent] [--seconds N] [--instances N]
+//   cni             the plugin's ADD and DEL latency (p50, p99; sequential and 30 at once) and cold start
+//                   against Debian's ptp + host-local on the same node, as ratios (bench/cni.ts)
+// Usage: npm run bench [-- --only ec2-throughput|bring-up|agent|cni] [--seconds N] [--instances N]
 // Prints a table and one JSON line per benchmark.
 
 import { spawn } from "node:child_process";
@@ -13,6 +15,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { runAgentBench } from "./agent.ts";
+import { runCniBench } from "./cni.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const VPCSIM = join(ROOT, "bin", "vpcsim");
@@ -112,10 +115,15 @@ if (!values.only || values.only === "agent") {
   tables.set(result, table);
   results.push(result);
 }
+if (!values.only || values.only === "cni") {
+  const { result, table } = await runCniBench();
+  tables.set(result, table);
+  results.push(result);
+}
 for (const r of results) {
   if (r.benchmark === "ec2-throughput") {
     console.log(`ec2-throughput: ${r.callsPerSecond} calls/s (${r.concurrency} callers, ${r.seconds}s, ${r.errors} errors), p50 ${r.p50ms} ms, p99 ${r.p99ms} ms; ` + `${r.ratioToEc2}x the sustained rate EC2 grants an account for this mix (${r.ec2SustainedCallsPerSecond}/s)`);
-  } else if (r.benchmark === "agent") {
+  } else if (r.benchmark === "agent" || r.benchmark === "cni") {
     console.log(tables.get(r));
   } else {
     console.log(`bring-up: ${r.instances} instances up in ${r.upSeconds} s (${r.perInstanceMs} ms each), down in ${r.downSeconds} s`);

@@ -3,7 +3,7 @@
 // way the plugin and operators do: the RPC socket, and introspection on a unix socket.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { allocate, release, type AllocateParams } from "../src/agent/rpc/client.ts";
@@ -97,6 +97,12 @@ export class AgentProcess {
 
   clean(): void {
     rmSync(this.dir, { recursive: true, force: true });
+    // The run's directory goes with its last node.
+    try {
+      rmdirSync(join(AGENT_STATE_ROOT, this.run.name));
+    } catch {
+      // other nodes of the run still have state
+    }
   }
 
   allocate(pod: string, extra: Partial<AllocateParams> = {}) {
