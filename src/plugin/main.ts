@@ -80,7 +80,8 @@ async function add(req: PluginRequest): Promise<Result> {
       interfaces: [
         { name: wired.hostVeth.name, mac: wired.hostVeth.mac },
         { name: wired.podInterface.name, mac: wired.podInterface.mac, sandbox: req.env.netns },
-        dummyInterface(hostVethName, assigned.deviceNumber),
+        // aws-node's record for Kubernetes pods; a spec-conformant host entry for others (podman).
+        dummyInterface(hostVethName, assigned.deviceNumber, 0, req.args.podNamespace ? "aws-node" : "host"),
       ],
       ips: [{ address: `${assigned.ipv4Addr}/32`, interface: 1 }],
     };

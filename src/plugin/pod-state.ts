@@ -5,6 +5,12 @@
 //   last           a "dummy<hash>" record               {mac: "<vlan id>", sandbox: "<device number>"}
 // aws-node (1.20+) also writes the route table into the pod interface's `mac`; we keep the real MAC
 // there and read both: a number means a route table, a MAC means "derive it from the device number".
+//
+// That dummy record breaks runtimes that read interfaces as the spec defines them: podman's CNI backend
+// parses the `mac` of every interface with a `sandbox` and fails the ADD ("address 0: invalid MAC
+// address"). Callers outside Kubernetes (no K8S_POD_NAMESPACE: podman, cnitool) never had aws-node
+// state to share, so for them the record is a host-side entry (empty sandbox, which podman skips):
+//   last           {name: "dummy<hash>:<device number>", mac: "<vlan id>", sandbox: ""}
 
 import type { Interface, Result } from "../cni/index.ts";
 
@@ -23,19 +29,24 @@ export function routeTableOf(deviceNumber: number): number {
   return deviceNumber === 0 ? MAIN_TABLE : deviceNumber + 1;
 }
 
-export function dummyInterface(hostVethName: string, deviceNumber: number, vlanId = 0): Interface {
+export function dummyInterface(hostVethName: string, deviceNumber: number, vlanId = 0, form: "aws-node" | "host" = "aws-node"): Interface {
   // The hash part of the host veth name, as aws-node names it.
-  return { name: `dummy${hostVethName.slice(-11)}`, mac: String(vlanId), sandbox: String(deviceNumber) };
+  const name = `dummy${hostVethName.slice(-11)}`;
+  if (form === "host") return { name: `${name}:${deviceNumber}`, mac: String(vlanId), sandbox: "" };
+  return { name, mac: String(vlanId), sandbox: String(deviceNumber) };
 }
+
+const HOST_FORM_DUMMY = /^dummy[0-9a-f]*:(\d+)$/;
 
 /** The pod's state from a prevResult, or undefined when it does not carry one (e.g. another plugin's). */
 export function podStateFromResult(result: Result | undefined): PodState | undefined {
   const interfaces = result?.interfaces ?? [];
   const ip = result?.ips?.find((i) => i.address.includes(".") && i.address.endsWith("/32"));
   const dummy = interfaces.findLast((i) => i.name.startsWith("dummy"));
-  const host = interfaces.find((i) => i.sandbox === undefined || i.sandbox === "");
+  const host = interfaces.find((i) => (i.sandbox === undefined || i.sandbox === "") && i !== dummy);
   if (!ip || !dummy || !host) return undefined;
-  const deviceNumber = Number(dummy.sandbox);
+  const hostForm = HOST_FORM_DUMMY.exec(dummy.name);
+  const deviceNumber = hostForm && (dummy.sandbox === undefined || dummy.sandbox === "") ? Number(hostForm[1]) : Number(dummy.sandbox);
   if (!Number.isInteger(deviceNumber) || deviceNumber < 0) return undefined;
   const pod = ip.interface !== undefined ? interfaces[ip.interface] : undefined;
   const encodedTable = pod?.mac !== undefined && /^\d+$/.test(pod.mac) ? Number(pod.mac) : undefined;
