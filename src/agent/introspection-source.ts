@@ -11,6 +11,7 @@ export function introspectionSource(o: {
   datastore: Datastore;
   agent: NodeAgent;
   budget: RequestBudget;
+  version: string;
   health: () => { status: AgentHealthStatus; detail: string; startedAt: number };
 }): IntrospectionSource {
   const { config, datastore, agent, budget } = o;
@@ -102,7 +103,7 @@ export function introspectionSource(o: {
     },
     health() {
       const h = o.health();
-      return { status: h.status, detail: h.detail, version: "0.1.0", startedAt: h.startedAt, checks: {} };
+      return { status: h.status, detail: h.detail, version: o.version, startedAt: h.startedAt, checks: {} };
     },
   };
 }

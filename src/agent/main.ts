@@ -152,7 +152,7 @@ async function run(): Promise<number> {
       onError: (fn) => metrics.ipamdError(fn),
     });
     const theAgent = agent;
-    const source = introspectionSource({ config, datastore, agent: theAgent, budget, health: () => ({ status: state, detail: stateDetail, startedAt: started }) });
+    const source = introspectionSource({ config, datastore, agent: theAgent, budget, version: AGENT_VERSION, health: () => ({ status: state, detail: stateDetail, startedAt: started }) });
     if (config.observability.introspectionBind) {
       endpoints.push(await startIntrospectionServer({ bind: config.observability.introspectionBind, source, log: logger.component("introspection") }));
     }
