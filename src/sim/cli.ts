@@ -494,7 +494,11 @@ async function teardownRun(paths: RunPaths): Promise<void> {
       // A daemon that cannot answer is stopped by signal below.
     }
     if (!(await waitForExit(pid, 30_000))) {
-      process.kill(pid, "SIGKILL");
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // it exited just now
+      }
       await waitForExit(pid, 5_000);
     }
   }

@@ -164,10 +164,18 @@ async function main() {
         endpoints: { ec2: `http://${SERVICE_ADDRESSES.ec2}`, imds: `http://${SERVICE_ADDRESSES.imds}`, externalHost: SERVICE_ADDRESSES.externalHost },
       }),
     launch: async (body) => {
+      // Failures of earlier fabric work are not this launch's (they are in the daemon log).
+      await sync.settled();
+      sync.takeFailures();
       const instance = launchInstance(model, body);
       await sync.settled();
       const failures = sync.takeFailures();
-      if (failures.length > 0) throw new Error(failures.join("; "));
+      if (failures.length > 0) {
+        // An instance without its namespace must not stay "running" in EC2.
+        model.terminateInstance(instance.instanceId);
+        await sync.settled();
+        throw new Error(failures.join("; "));
+      }
       const eni = model.networkInterface(instance.primaryNetworkInterfaceId);
       return { id: instance.instanceId, privateIp: eni?.privateIps[0]?.address ?? "", publicIp: instance.publicIpAddress ?? null };
     },
@@ -257,7 +265,12 @@ async function handleAdmin(admin: AdminState, req: IncomingMessage, res: ServerR
     if (route === "GET /ready") return send(200, { ready: admin.ready, error: admin.error });
     if (route === "POST /shutdown") {
       send(200, { stopping: true });
-      await admin.shutdown?.();
+      try {
+        await admin.shutdown?.();
+      } catch (err) {
+        // The answer is sent; `vpcsim down` clears what is left by the run's prefix.
+        log("error", `shutdown: ${(err as Error).message}`);
+      }
       process.exit(0);
     }
     const ctx = admin.context;
@@ -289,13 +302,16 @@ async function handleAdmin(admin: AdminState, req: IncomingMessage, res: ServerR
         ctx.clearFaults();
         return send(200, { cleared: true });
       case "POST /faults/attach": {
-        const b = body as { attachMs?: number; detachMs?: number };
-        ctx.setAttachTimings(b.attachMs, b.detachMs);
+        const b = body as { attachMs?: unknown; detachMs?: unknown };
+        const ms = (v: unknown) => v === undefined || (typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= 3_600_000);
+        if (!ms(b?.attachMs) || !ms(b?.detachMs)) return send(400, { error: "attachMs and detachMs must be milliseconds from 0 to 3600000" });
+        ctx.setAttachTimings(b.attachMs as number | undefined, b.detachMs as number | undefined);
         return send(200, { attachMs: b.attachMs, detachMs: b.detachMs });
       }
       case "POST /faults/exhaust": {
         const b = body as { subnet?: unknown; count?: unknown };
         if (typeof b?.subnet !== "string") return send(400, { error: "subnet is required" });
+        if (b.count !== undefined && !(typeof b.count === "number" && Number.isInteger(b.count) && b.count >= 0)) return send(400, { error: "count must be a whole number of at least 0" });
         return send(200, ctx.exhaust(b.subnet, typeof b.count === "number" ? b.count : undefined));
       }
       case "POST /faults/throttling": {

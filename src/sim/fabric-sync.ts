@@ -17,6 +17,8 @@ export class FabricSync {
   private tail: Promise<void> = Promise.resolve();
   private pending = 0;
   private failures: string[] = [];
+  /** instanceId → the private address its public one is mapped to (EC2's terminate event no longer carries either). */
+  private readonly publicMapped = new Map<string, string>();
 
   constructor(options: FabricSyncOptions) {
     this.options = options;
@@ -57,6 +59,7 @@ export class FabricSync {
         const instance = event.instance;
         const eni = api.networkInterface(instance.primaryNetworkInterfaceId);
         if (!eni) return undefined;
+        if (instance.publicIpAddress) this.publicMapped.set(instance.instanceId, eni.privateIps[0]!.address);
         return async () => {
           await fabric.addInstance({ instanceId: instance.instanceId, primaryEni: this.eniSpec(eni) });
           await fabric.setEniAddresses(addressesOf(eni));
@@ -67,12 +70,12 @@ export class FabricSync {
       }
       case "instance-terminated": {
         const instance = event.instance;
+        // The event's instance has lost its public address already, and its primary ENI may be
+        // deleted: the mapping to remove is the one made at launch.
+        const privateIp = this.publicMapped.get(instance.instanceId);
+        this.publicMapped.delete(instance.instanceId);
         return async () => {
-          if (instance.publicIpAddress) {
-            const eni = api.networkInterface(instance.primaryNetworkInterfaceId);
-            const privateIp = eni?.privateIps[0]?.address;
-            if (privateIp) await fabric.setPublicAddress({ privateIp, publicIp: undefined });
-          }
+          if (privateIp !== undefined) await fabric.setPublicAddress({ privateIp, publicIp: undefined });
           await fabric.removeInstance({ instanceId: instance.instanceId });
         };
       }
@@ -91,14 +94,15 @@ export class FabricSync {
       case "eni-detached":
         if (event.deviceIndex === 0) return undefined;
         return () => fabric.detachEni({ eniId: event.eni.networkInterfaceId });
+      // Not gated on the attachment state: a detaching ENI is still plugged in until its detach
+      // completes, and what it loses meanwhile must stop being delivered now. The fabric ignores
+      // ENIs it has no veth for (attaching ones get their addresses when the attach completes).
       case "eni-addresses-changed": {
         const eni = event.eni;
-        if (eni.attachment?.status !== "attached") return undefined;
         return () => fabric.setEniAddresses(addressesOf(eni));
       }
       case "eni-changed": {
         const eni = event.eni;
-        if (eni.attachment?.status !== "attached") return undefined;
         return () => fabric.setSourceDestCheck({ eniId: eni.networkInterfaceId, enabled: eni.sourceDestCheck });
       }
       case "eni-deleted":

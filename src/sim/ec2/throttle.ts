@@ -89,12 +89,14 @@ export class Throttle {
 
   /** Changes the configuration; buckets keep their fill level, clipped to any new capacity. */
   configure(change: Partial<ThrottleConfig>): void {
-    this.#config = {
+    const next: ThrottleConfig = {
       enabled: change.enabled ?? this.#config.enabled,
       scale: change.scale ?? this.#config.scale,
       overrides: change.overrides === undefined ? this.#config.overrides : { ...change.overrides },
     };
-    if (!(this.#config.scale > 0)) throw new RangeError("throttle scale must be > 0");
+    // Refuse before changing anything: a rejected change must not leave a bad scale behind.
+    if (!(typeof next.scale === "number" && Number.isFinite(next.scale) && next.scale > 0)) throw new RangeError("throttle scale must be > 0");
+    this.#config = next;
   }
 
   spec(bucket: string): BucketSpec {

@@ -149,3 +149,14 @@ test("xml: escaping and shapes", () => {
     '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>A&amp;B</Code><Message>m&lt;</Message></Error></Errors><RequestID>rid</RequestID></Response>',
   );
 });
+
+test("a refused throttle change leaves the configuration as it was", () => {
+  const clock = manualClock();
+  const t = new Throttle({ clock, enabled: true, scale: 1 });
+  for (const scale of [-1, 0, Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.throws(() => t.configure({ enabled: true, scale }), RangeError);
+    assert.equal(t.config.scale, 1);
+  }
+  // Still EC2's buckets: the first request of a fresh bucket passes.
+  assert.equal(t.take("AttachNetworkInterface"), "mutating");
+});

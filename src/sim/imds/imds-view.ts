@@ -20,6 +20,9 @@ export class ImdsView {
   private readonly published = new Map<string, MetadataNode>();
   // A sequence per instance so that a tree published late never overwrites a newer one.
   private readonly sequence = new Map<string, number>();
+  // The sequence of the tree on show. A newer change does not cancel an older one still under
+  // way (changes closer together than the lag would otherwise keep IMDS at its old state forever).
+  private readonly shown = new Map<string, number>();
 
   constructor(options: ImdsViewOptions) {
     this.options = options;
@@ -48,7 +51,8 @@ export class ImdsView {
     const seq = (this.sequence.get(instanceId) ?? 0) + 1;
     this.sequence.set(instanceId, seq);
     const publish = () => {
-      if (this.sequence.get(instanceId) !== seq) return;
+      if ((this.shown.get(instanceId) ?? 0) >= seq) return;
+      this.shown.set(instanceId, seq);
       if (tree === undefined) this.published.delete(instanceId);
       else this.published.set(instanceId, tree);
     };

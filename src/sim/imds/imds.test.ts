@@ -11,6 +11,7 @@ import { loadInstanceTypes } from "../ec2/instance-types.ts";
 import { ManualClock, seededRandom } from "../ec2/testing.ts";
 import { ImdsView } from "./imds-view.ts";
 import { createImdsHandler } from "./imds-server.ts";
+import { lookupMetadata } from "./metadata-tree.ts";
 
 describe("IMDS", () => {
   const clock = new ManualClock(Date.now());
@@ -139,4 +140,46 @@ describe("IMDS", () => {
     clock.advance(10);
     assert.equal(view.current!.tree(other.instanceId), undefined);
   });
+});
+
+test("IMDS keeps following EC2 when changes come closer together than the lag", () => {
+  const clock = new ManualClock(Date.now());
+  const views: ImdsView[] = [];
+  const model = new Ec2Model({
+    clock,
+    timings: { attachMs: 0, detachMs: 0 },
+    instanceTypes: loadInstanceTypes(),
+    accountId: "111122223333",
+    region: "us-west-2",
+    onEvent: (e) => views.forEach((v) => v.onEvent(e)),
+    random: seededRandom(11),
+  });
+  const view = new ImdsView({ api: model, account: { accountId: "111122223333", region: "us-west-2" }, clock, lagMs: () => 1000 });
+  views.push(view);
+  const vpc = model.createVpc({ cidrBlock: "10.2.0.0/16" });
+  const subnet = model.createSubnet({ vpcId: vpc.vpcId, cidrBlock: "10.2.0.0/20", availabilityZone: "us-west-2a" });
+  const instance = model.runInstance({ instanceType: "m5.large", subnetId: subnet.subnetId });
+  const eni = model.networkInterface(instance.primaryNetworkInterfaceId)!;
+  const ips = () => {
+    const node = lookupMetadata(view.tree(instance.instanceId)!, `meta-data/network/interfaces/macs/${eni.macAddress}/local-ipv4s`);
+    return typeof node === "string" ? node.split("\n").length : 0;
+  };
+  assert.equal(ips(), 1);
+  // An agent assigning an address every 500 ms: each change must show up 1 s after it was made,
+  // not be cancelled by the next one.
+  for (let i = 1; i <= 6; i++) {
+    model.assignPrivateIpAddresses({ networkInterfaceId: eni.networkInterfaceId, secondaryPrivateIpAddressCount: 1 });
+    clock.advance(500);
+  }
+  assert.equal(ips(), 1 + 5, "IMDS shows EC2 as it was one lag ago");
+  clock.advance(500);
+  assert.equal(ips(), 1 + 6);
+});
+
+test("metadata paths are the tree's own entries, not object internals", () => {
+  const tree = { "meta-data": { "instance-id": "i-0123" } };
+  assert.equal(lookupMetadata(tree, "meta-data/constructor"), undefined);
+  assert.equal(lookupMetadata(tree, "constructor/name"), undefined);
+  assert.equal(lookupMetadata(tree, "meta-data/__proto__"), undefined);
+  assert.equal(lookupMetadata(tree, "meta-data/instance-id"), "i-0123");
 });

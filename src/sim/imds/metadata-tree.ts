@@ -138,6 +138,8 @@ export function lookupMetadata(tree: MetadataNode, path: string): MetadataNode |
   let node: MetadataNode = tree;
   for (const part of path.split("/").filter((p) => p !== "")) {
     if (typeof node === "string") return undefined;
+    // Own entries only: "constructor" or "__proto__" are not metadata paths.
+    if (!Object.hasOwn(node, part)) return undefined;
     const next: MetadataNode | undefined = node[part];
     if (next === undefined) return undefined;
     node = next;

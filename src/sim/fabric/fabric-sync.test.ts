@@ -1,0 +1,98 @@
+// FabricSync against the real EC2 model and a recording stand-in for the fabric: what the kernel
+// is told must follow what EC2 did, whatever the attachment state.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Ec2Model } from "../ec2/model.ts";
+import { loadInstanceTypes } from "../ec2/instance-types.ts";
+import { ManualClock, seededRandom } from "../ec2/testing.ts";
+import type { WorldEvent } from "../ec2/types.ts";
+import { FabricSync } from "../fabric-sync.ts";
+import type { Fabric } from "./fabric.ts";
+
+/** Records the fabric calls and keeps the state they would leave: public mappings and each ENI's addresses. */
+class FakeFabric {
+  readonly publicByPrivate = new Map<string, string>();
+  readonly addresses = new Map<string, string[]>(); // eniId → private addresses routed to it
+  readonly calls: string[] = [];
+  async addInstance(r: { instanceId: string; primaryEni: { eniId: string; primaryIp: string } }) {
+    this.calls.push(`addInstance ${r.instanceId}`);
+    this.addresses.set(r.primaryEni.eniId, [r.primaryEni.primaryIp]);
+  }
+  async removeInstance(r: { instanceId: string }) {
+    this.calls.push(`removeInstance ${r.instanceId}`);
+  }
+  async attachEni(r: { eniId: string; primaryIp: string }) {
+    this.addresses.set(r.eniId, [r.primaryIp]);
+  }
+  async detachEni(r: { eniId: string }) {
+    this.addresses.delete(r.eniId);
+  }
+  async setEniAddresses(r: { eniId: string; privateIps: readonly string[] }) {
+    // As the real fabric: ENIs without a veth are ignored.
+    if (this.addresses.has(r.eniId)) this.addresses.set(r.eniId, [...r.privateIps]);
+  }
+  async setSourceDestCheck() {}
+  async setPublicAddress(r: { privateIp: string; publicIp: string | undefined }) {
+    if (r.publicIp === undefined) this.publicByPrivate.delete(r.privateIp);
+    else this.publicByPrivate.set(r.privateIp, r.publicIp);
+  }
+}
+
+function world() {
+  const clock = new ManualClock();
+  const listeners: ((e: WorldEvent) => void)[] = [];
+  const timings = { attachMs: 0, detachMs: 0 };
+  const model = new Ec2Model({
+    clock,
+    timings,
+    instanceTypes: loadInstanceTypes(),
+    accountId: "111122223333",
+    region: "us-east-1",
+    onEvent: (e) => listeners.forEach((l) => l(e)),
+    random: seededRandom(3),
+  });
+  const fabric = new FakeFabric();
+  const errors: string[] = [];
+  const sync = new FabricSync({ api: model, fabric: fabric as unknown as Fabric, log: (_level, message) => errors.push(message) });
+  listeners.push((e) => sync.onEvent(e));
+  const vpc = model.createVpc({ cidrBlock: "10.0.0.0/16" });
+  const subnet = model.createSubnet({ vpcId: vpc.vpcId, cidrBlock: "10.0.1.0/24", availabilityZone: "us-east-1a" });
+  return { clock, timings, model, fabric, sync, errors, subnetId: subnet.subnetId };
+}
+
+test("terminating an instance removes its public address mapping at the internet gateway", async () => {
+  const { model, fabric, sync, errors, subnetId } = world();
+  const instance = model.runInstance({ instanceType: "m5.large", subnetId, associatePublicIp: true });
+  await sync.settled();
+  const privateIp = model.networkInterface(instance.primaryNetworkInterfaceId)!.privateIps[0]!.address;
+  assert.equal(fabric.publicByPrivate.get(privateIp), instance.publicIpAddress);
+
+  model.terminateInstance(instance.instanceId);
+  await sync.settled();
+  assert.deepEqual(errors, []);
+  // Otherwise the private address, once EC2 hands it to someone else, would still be NATed to the
+  // old public address (and reachable from outside through it).
+  assert.equal(fabric.publicByPrivate.has(privateIp), false, "the mapping outlived the instance");
+  assert.ok(fabric.calls.includes(`removeInstance ${instance.instanceId}`));
+});
+
+test("an address unassigned from a detaching ENI stops being delivered before the detach completes", async () => {
+  const { clock, timings, model, fabric, sync, subnetId } = world();
+  const instance = model.runInstance({ instanceType: "m5.large", subnetId });
+  const eni = model.createNetworkInterface({ subnetId, secondaryPrivateIpAddressCount: 2 });
+  const { attachmentId } = model.attachNetworkInterface({ networkInterfaceId: eni.networkInterfaceId, instanceId: instance.instanceId, deviceIndex: 1 });
+  clock.advance(0);
+  await sync.settled();
+  assert.equal(fabric.addresses.get(eni.networkInterfaceId)?.length, 3);
+
+  timings.detachMs = 3000;
+  model.detachNetworkInterface({ attachmentId });
+  const gone = eni.privateIps[1]!.address;
+  model.unassignPrivateIpAddresses({ networkInterfaceId: eni.networkInterfaceId, privateIpAddresses: [gone] });
+  await sync.settled();
+  assert.ok(!fabric.addresses.get(eni.networkInterfaceId)!.includes(gone), "still routed to the ENI while it detaches");
+  clock.advance(3000);
+  await sync.settled();
+  assert.equal(fabric.addresses.has(eni.networkInterfaceId), false);
+});
