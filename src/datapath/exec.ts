@@ -3,6 +3,8 @@
 // and the tool's stderr, because "the kernel refused" is useless without knowing what was asked.
 
 import { spawn } from "node:child_process";
+import { accessSync, constants, statSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { validateNetnsName } from "./validate.ts";
 
 export interface RunOptions {
@@ -43,10 +45,42 @@ export class DatapathCommandError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/**
+ * Where ip, nsenter, iptables, sysctl and nft live when PATH does not say: runtimes exec the plugin
+ * with whatever PATH they have (podman's cleanup: a minimal one; others: /opt/cni/bin or none), and
+ * the sbin directories are the first to be missing from it.
+ */
+const FALLBACK_DIRS = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+const resolved = new Map<string, string>();
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The absolute path of a tool: the first executable of that name on PATH (absolute entries only),
+ * else in the standard system directories. A name with a '/' is taken as given; a tool found nowhere
+ * stays a bare name, so spawning it fails with ENOENT as before.
+ */
+export function resolveTool(name: string): string {
+  if (name.includes("/")) return name;
+  const cached = resolved.get(name);
+  if (cached !== undefined) return cached;
+  const dirs = [...(process.env["PATH"] ?? "").split(":").filter((dir) => isAbsolute(dir)), ...FALLBACK_DIRS];
+  const found = dirs.map((dir) => join(dir, name)).find(isExecutableFile) ?? name;
+  if (found !== name) resolved.set(name, found);
+  return found;
+}
+
 export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const command = [file, ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(resolveTool(file), args, { stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
@@ -87,7 +121,8 @@ export function ip(target: NetnsOption, args: readonly string[], options: RunOpt
 /** `[ip netns exec NETNS] file args…`, for tools without a namespace option (iptables, sysctl, nft). */
 export function inNetns(target: NetnsOption, file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   if (target.netns === undefined) return run(file, args, options);
-  return run("ip", ["netns", "exec", validateNetnsName(target.netns), file, ...args], options);
+  // `ip netns exec` looks the tool up on PATH itself: hand it the resolved path.
+  return run("ip", ["netns", "exec", validateNetnsName(target.netns), resolveTool(file), ...args], options);
 }
 
 /** The error of a deletion whose object is already gone: success for an idempotent removal. */

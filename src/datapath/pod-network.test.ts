@@ -207,6 +207,29 @@ describe("pod datapath", { skip }, () => {
     await teardownPodNetwork({ address: "10.0.2.31", routeTableId: 3, hostNetns: host });
   });
 
+  it("teardown never deletes an interface that does not carry the pod's address (CNI_NETNS naming the host's or another pod's namespace)", async () => {
+    const host = await createHost();
+    const before = await hostSnapshot(host);
+    const pod = await createPod();
+    const options = podOptions(host, pod, "10.0.2.35", 3);
+    await setupPodNetwork(options);
+    // A /proc/PID/ns/net whose PID now belongs to another namespace: here, the host's own, whose eth0
+    // is the node's primary interface, and another pod's.
+    const other = await createPod();
+    await setupPodNetwork(podOptions(host, other, "10.0.2.36", 3));
+    for (const victim of [`/run/netns/${host}`, other.path]) {
+      await teardownPodNetwork({ address: options.address, routeTableId: 3, hostVethName: options.hostVethName, netnsPath: victim, ifName: "eth0", hostNetns: host });
+      assert.match(await ipIn(victim.slice("/run/netns/".length), ["link", "show", "eth0"]), /eth0/, `eth0 in ${victim} survives`);
+    }
+    assert.deepEqual(await checkPodNetwork(podOptions(host, other, "10.0.2.36", 3)), []);
+    await teardownPodNetwork({ address: "10.0.2.36", routeTableId: 3, netnsPath: other.path, ifName: "eth0", hostNetns: host });
+    await run("ip", ["netns", "del", pod.name]);
+    for (let i = 0; i < 100 && (await hostSnapshot(host)).links.length > before.links.length; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.deepEqual(await hostSnapshot(host), before);
+  });
+
   it("does not cut off a newer sandbox of the same pod (same host veth name) when the old one's DEL arrives late", async () => {
     const host = await createHost();
     const [oldSandbox, newSandbox] = [await createPod(), await createPod()];
@@ -324,7 +347,8 @@ describe("pod datapath", { skip }, () => {
     try {
       const netnsPath = `/proc/${holder.pid}/ns/net`;
       const pod = { netnsPath, ifName: "eth0", hostVethName: podHostVethName("eni", "default", podNs.name), address: "10.0.2.70", routeTableId: 3, mtu: 9001 };
-      const { stdout } = await run("ip", ["netns", "exec", host, process.execPath, fixture, JSON.stringify({ pod, rounds: 10, keep: true })]);
+      // From a runtime's minimal environment: a PATH without ip's or nsenter's directory.
+      const { stdout } = await run("ip", ["netns", "exec", host, "env", "PATH=/nonexistent", process.execPath, fixture, JSON.stringify({ pod, rounds: 10, keep: true })]);
       const report = JSON.parse(stdout) as { result: { hostVeth: { mac: string } }; drifts: unknown[]; addMs: number[]; delMs: number[] };
       assert.deepEqual(report.drifts, []);
       assert.equal(report.addMs.length, 10);
@@ -335,7 +359,7 @@ describe("pod datapath", { skip }, () => {
       assert.deepEqual(await checkPodNetwork({ ...pod, hostNetns: host }), []);
       const sysctl = (await run("ip", ["netns", "exec", host, "sysctl", "-n", `net.ipv6.conf.${pod.hostVethName}.accept_ra`])).stdout;
       assert.equal(sysctl.trim(), "0");
-      await run("ip", ["netns", "exec", host, process.execPath, "-e", `import(${JSON.stringify(new URL("./pod-network.ts", import.meta.url).href)}).then((m) => m.teardownPodNetwork(${JSON.stringify(pod)}))`]);
+      await run("ip", ["netns", "exec", host, "env", "PATH=/nonexistent", process.execPath, "-e", `import(${JSON.stringify(new URL("./pod-network.ts", import.meta.url).href)}).then((m) => m.teardownPodNetwork(${JSON.stringify(pod)}))`]);
       assert.deepEqual(await hostSnapshot(host), before);
     } finally {
       holder.kill("SIGKILL");

@@ -17,7 +17,7 @@
 import { readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
-import { DatapathCommandError, isNotFound, run } from "./exec.ts";
+import { DatapathCommandError, isNotFound, resolveTool, run } from "./exec.ts";
 import { batchLineError, ipBatch, parseJsonBatch, type BatchLineFailure, type IpRunner } from "./ip-batch.ts";
 import { parseIpv4Routes, parseIpv4Rules } from "./ip.ts";
 import { DatapathInputError, validateIfName, validateIpv4, validateMtu, validateNetnsName } from "./validate.ts";
@@ -180,7 +180,8 @@ function podRunner(netnsPath: string): IpRunner {
   if (dir !== undefined && name !== undefined && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(name)) {
     if (dir === "/var/run/netns" || iprouteNetnsDirReal() === "/run/netns") return { file: "ip", args: ["-n", name] };
   }
-  return { file: "nsenter", args: [`--net=${netnsPath}`, "ip"] };
+  // nsenter looks `ip` up on PATH itself: hand it the resolved path (a runtime's PATH may lack sbin).
+  return { file: "nsenter", args: [`--net=${netnsPath}`, resolveTool("ip")] };
 }
 
 const NSFS_MAGIC = 0x6e736673;
@@ -268,7 +269,7 @@ async function setHostVethSysctls(host: HostSide, name: string): Promise<void> {
   // Another namespace's /proc/sys needs a process inside it. The name is an argument ($1), never
   // part of the script text.
   const script = 'd=/proc/sys/net/ipv6/conf/$1; [ -d "$d" ] || exit 0; ' + HOST_VETH_SYSCTLS.map(([key, value]) => `echo ${value} > "$d/${key}"`).join(" && ");
-  await run("nsenter", [`--net=/var/run/netns/${host.netns}`, "sh", "-c", script, "sh", name]);
+  await run("nsenter", [`--net=/var/run/netns/${host.netns}`, resolveTool("sh"), "-c", script, "sh", name]);
 }
 
 async function deleteHostLink(host: HostSide, name: string): Promise<void> {
@@ -469,7 +470,7 @@ export interface PodTeardownOptions {
   hostNetns?: string | undefined;
 }
 
-const GONE = /No such file or directory|No such process|Cannot find device/;
+const GONE = /No such file or directory|No such process|Cannot find device|FIB table does not exist/;
 /** Bound on deleting duplicate rules (only a non-EXCL writer can create them). */
 const MAX_DUPLICATE_RULES = 64;
 
@@ -533,6 +534,10 @@ export async function teardownPodNetwork(options: PodTeardownOptions): Promise<v
     }
     const podLines = [`link del dev ${ifName}`];
     try {
+      // Only the pod's own interface goes: the one carrying the pod's address. A CNI_NETNS of
+      // /proc/PID/ns/net whose PID was reused, or a path that names the host's namespace, would
+      // otherwise have us delete the host's (or another pod's) eth0.
+      if (!(await podInterfaceHasAddress(podRunner(netnsPath), ifName, address))) return;
       const outcome = await ipBatch(podRunner(netnsPath), podLines, {});
       const failure = outcome.failures[0];
       if (failure !== undefined && !GONE.test(failure.message)) throw batchLineError(podRunner(netnsPath), podLines, failure);
@@ -548,6 +553,24 @@ export async function teardownPodNetwork(options: PodTeardownOptions): Promise<v
   if (errors.length > 0) {
     throw new PodNetworkError("teardown", errors.map(message).join("; "), errors[0]);
   }
+}
+
+/** Whether `ifName` in the runner's namespace has `address`/32; false when it does not exist. */
+async function podInterfaceHasAddress(runner: IpRunner, ifName: string, address: string): Promise<boolean> {
+  const lines = [`addr show dev ${ifName}`];
+  const outcome = await ipBatch(runner, lines, { ipOptions: ["-j", "-4"] });
+  const failure = outcome.failures[0];
+  if (failure !== undefined) {
+    if (GONE.test(failure.message) || /does not exist/.test(failure.message)) return false;
+    throw batchLineError(runner, lines, failure);
+  }
+  const entries = parseJsonBatch(outcome.stdout)[0] ?? [];
+  return entries.some(
+    (entry) =>
+      entry["ifname"] === ifName &&
+      Array.isArray(entry["addr_info"]) &&
+      (entry["addr_info"] as Array<Record<string, unknown>>).some((info) => info["local"] === address && info["prefixlen"] === 32),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import {
 } from "../cni/index.ts";
 import { checkPodNetwork, setupPodNetwork, teardownPodNetwork, NetnsNotFoundError } from "../datapath/pod-network.ts";
 import { podHostVethName } from "../datapath/veth-name.ts";
+import { validateIfName } from "../datapath/validate.ts";
 import { allocate, gc as gcRpc, health, release, type RpcCallError } from "../agent/rpc/client.ts";
 import { fileLog, type PluginLog } from "./log.ts";
 import { pluginConf, type PluginConf } from "./netconf.ts";
@@ -58,6 +59,13 @@ async function add(req: PluginRequest): Promise<Result> {
   const c = prepare(req);
   // Nothing may change for a namespace that is not there: checked before the agent is asked.
   if (!existsSync(req.env.netns)) throw new CniError(ErrorCode.InvalidEnvironment, `CNI_NETNS ${req.env.netns} does not exist`);
+  // The spec lets CNI_IFNAME be any kernel name; the datapath takes fewer (it goes on ip's command
+  // line). Refused here, before the agent hands out an address, as the environment error it is.
+  try {
+    validateIfName(req.env.ifname);
+  } catch (err) {
+    throw new CniError(ErrorCode.InvalidEnvironment, `CNI_IFNAME: ${(err as Error).message}`);
+  }
   const hostVethName = podHostVethName(c.conf.vethPrefix, c.podNamespace, c.podName);
   const got = await allocate(rpc(c), podKeys(c, req));
   if (!got.ok) {
@@ -65,7 +73,12 @@ async function add(req: PluginRequest): Promise<Result> {
     throw agentError("add cmd: failed to assign an IP address to container", got.error);
   }
   const assigned = got.reply.addresses[0];
-  if (!assigned || assigned.ipv4Addr === "") throw new CniError(ErrAgent, "add cmd: the agent answered without an IPv4 address");
+  if (!assigned || assigned.ipv4Addr === "") {
+    // Whatever the agent recorded for this attachment is given back, not left until GC.
+    const undone = await release(rpc(c), { ...podKeys(c, req), reason: "SetupNSFailed" });
+    if (!undone.ok) c.log("error", "rollback: releasing the allocation failed", { error: undone.error });
+    throw new CniError(ErrAgent, "add cmd: the agent answered without an IPv4 address");
+  }
   try {
     const wired = await setupPodNetwork({
       netnsPath: req.env.netns,
@@ -125,15 +138,17 @@ async function del(req: PluginRequest): Promise<void> {
     c.log("warn", "the agent did not release the address; tearing down from prevResult", { error: released.error });
     if (fromPrev) states = [fromPrev];
   }
-  for (const s of states) {
-    await teardownPodNetwork({
+  // Every address is torn down even if one fails: the agent has already let them all go.
+  await everyOne(states, (s) =>
+    teardownPodNetwork({
       address: s.address,
       routeTableId: s.routeTableId,
       hostVethName: s.hostVethName || undefined,
       netnsPath: req.env.netns || undefined,
-      ifName: req.env.ifname,
-    });
-  }
+      // A CNI_IFNAME ADD refuses (see add) names no interface of ours: DEL still succeeds.
+      ifName: datapathIfName(req.env.ifname),
+    }),
+  );
   c.log("info", "pod unwired", { addresses: states.map((s) => s.address) });
 }
 
@@ -164,11 +179,36 @@ async function gc(req: GcRequest): Promise<void> {
   const valid = req.validAttachments.map((a) => ({ containerId: a.containerID, ifName: a.ifname }));
   const out = await gcRpc(rpc(c), { networkName: req.config.name, validAttachments: valid });
   if (!out.ok) throw agentError("gc", out.error);
-  for (const a of out.reply.released) {
-    if (a.ipv4Addr === "") continue;
-    await teardownPodNetwork({ address: a.ipv4Addr, routeTableId: a.routeTableId });
-  }
+  // The agent has released them all and will not name them again: one teardown that fails must not
+  // leave the others' rules and routes behind for good.
+  await everyOne(
+    out.reply.released.filter((a) => a.ipv4Addr !== ""),
+    (a) => teardownPodNetwork({ address: a.ipv4Addr, routeTableId: a.routeTableId }),
+    (a, err) => c.log("error", "gc: unwiring a released address failed", { address: a.ipv4Addr, error: (err as Error).message }),
+  );
   c.log("info", "garbage collected", { released: out.reply.released.map((a) => a.ipv4Addr) });
+}
+
+function datapathIfName(ifName: string): string | undefined {
+  try {
+    return validateIfName(ifName);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `task` for every item, even after failures; then throws the first failure, if any. */
+async function everyOne<T>(items: readonly T[], task: (item: T) => Promise<void>, onError?: (item: T, err: unknown) => void): Promise<void> {
+  const errors: unknown[] = [];
+  for (const item of items) {
+    try {
+      await task(item);
+    } catch (err) {
+      onError?.(item, err);
+      errors.push(err);
+    }
+  }
+  if (errors.length > 0) throw errors[0];
 }
 
 void pluginMain({ add, del, check, status, gc });
