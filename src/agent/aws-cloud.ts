@@ -2,7 +2,7 @@
 // pool's EC2 actions, all through src/aws (one request budget, the reference's retries).
 
 import type { AgentConfig } from "./config.ts";
-import type { AgentCloud, Ec2EniView, EniView, NodeIdentity } from "./node-agent.ts";
+import type { AgentCloud, Ec2EniView, EniView, Log, NodeIdentity } from "./node-agent.ts";
 import type { CreatedEni } from "./pool-manager.ts";
 import type { AddressRequest } from "./pool/index.ts";
 import { DescribeNetworkInterfacesCommand } from "@aws-sdk/client-ec2";
@@ -10,7 +10,7 @@ import { ec2Call, type Ec2 } from "../aws/ec2-client.ts";
 import type { Imds, ImdsEni } from "../aws/imds.ts";
 import { allocEni, assignIps, assignPrefixes, describeEni, describeEnis, freeEni, tagEni, toEni, unassignIps, unassignPrefixes, type Ec2Eni } from "../aws/eni-api.ts";
 
-export function makeAwsCloud(options: { ec2: Ec2; imds: Imds; config: AgentConfig }): AgentCloud {
+export function makeAwsCloud(options: { ec2: Ec2; imds: Imds; config: AgentConfig; log?: Log }): AgentCloud {
   const { ec2, imds, config } = options;
   let node: NodeIdentity | undefined;
   // Subnet CIDRs by subnet id, learnt from IMDS (EC2's ENI description does not carry them).
@@ -118,7 +118,10 @@ export function makeAwsCloud(options: { ec2: Ec2; imds: Imds; config: AgentConfi
       else await unassignIps(ec2, eniId, cidrs.map((c) => c.replace(/\/32$/, "")));
     },
     async freeEni(eniId) {
-      await freeEni(ec2, eniId, { instanceId: identity().instanceId });
+      const result = await freeEni(ec2, eniId, { instanceId: identity().instanceId });
+      if (result === "detached") {
+        options.log?.("warn", `${eniId} is detached from the node but could not be deleted; ${config.eni.disableLeakedEniCleanup ? "leaked-ENI clean-up is disabled, so it stays until deleted by hand" : "leaked-ENI clean-up deletes it"}`);
+      }
     },
     growthPausedUntil() {
       return ec2.budget.growthPausedUntil() ?? 0;

@@ -105,7 +105,8 @@ async function run(): Promise<number> {
       },
     },
   });
-  const cloud = makeAwsCloud({ ec2, imds, config });
+  const log = componentLog(logger.component("ipamd"));
+  const cloud = makeAwsCloud({ ec2, imds, config, log });
   const host = makeHost(config);
   // The state directory is the agent's to make (aws-node's is a hostPath it creates on first start).
   mkdirSync(dirname(config.paths.backingStore), { recursive: true, mode: 0o755 });
@@ -116,7 +117,6 @@ async function run(): Promise<number> {
     prefixDelegation: config.pool.prefixDelegation,
     persist: (d) => checkpoint.write(d),
   });
-  const log = componentLog(logger.component("ipamd"));
 
   let agent: NodeAgent | undefined;
   const endpoints: { close(): Promise<void> }[] = [];

@@ -3,7 +3,7 @@
 // its cloud, host networking and clock (no SDK or kernel here), so it runs against vpcsim, fakes, or AWS.
 
 import type { AgentConfig } from "./config.ts";
-import type { Allocation, Datastore, IPAMKey, PodMetadata } from "./datastore/datastore.ts";
+import { DatastoreError, type Allocation, type Datastore, type IPAMKey, type PodMetadata } from "./datastore/datastore.ts";
 import { addCidrOnce, PoolManager, type PoolCloud } from "./pool-manager.ts";
 import type { PoolLimits, PoolTargets } from "./pool/index.ts";
 
@@ -120,6 +120,9 @@ export class NodeAgent {
   #hasTrunk = false;
   #enis = new Map<string, EniView>();
   #reconcileTimer: NodeJS.Timeout | undefined;
+  #reconciling: Promise<ReconcileReport> | undefined;
+  /** ENIs EC2 took off this instance while pods held their addresses: kept in the datastore, never touched in EC2. */
+  #goneWithPods = new Set<string>();
   #stopping = false;
   lastReconcile: (ReconcileReport & { at: number }) | undefined;
 
@@ -139,7 +142,9 @@ export class NodeAgent {
     // ENIs the pool creates are remembered with their host details, for the reconciler's teardown.
     const cloud: PoolCloud = {
       assign: (id, r) => options.cloud.assign(id, r),
-      release: (id, c, p) => options.cloud.release(id, c, p),
+      // The free CIDRs of an ENI that is no longer this instance's leave the datastore, but EC2 is not
+      // asked: the ENI may be another node's by now, and those addresses with it.
+      release: async (id, c, p) => (this.#goneWithPods.has(id) ? undefined : options.cloud.release(id, c, p)),
       growthPausedUntil: () => options.cloud.growthPausedUntil(),
       createEni: async (r) => {
         const created = await options.cloud.createEni(r);
@@ -166,9 +171,14 @@ export class NodeAgent {
       },
       freeEni: async (id) => {
         const view = this.#enis.get(id);
-        if (view) await options.host.teardownEni(view).catch((err: Error) => options.log("warn", `host teardown of ${id}: ${err.message}`));
-        await options.cloud.freeEni(id);
+        // Host teardown only once EC2 has taken the ENI: if freeing fails, the pool puts the ENI back
+        // and serves its addresses again, which needs its route table and rule. (The reference, too,
+        // deletes the ENI's rules after FreeENI.) An ENI already gone from this instance is not freed
+        // in EC2 again: it may be another node's now.
+        if (!this.#goneWithPods.has(id)) await options.cloud.freeEni(id);
+        this.#goneWithPods.delete(id);
         this.#enis.delete(id);
+        if (view) await options.host.teardownEni(view).catch((err: Error) => options.log("warn", `host teardown of ${id}: ${err.message}`));
       },
     };
     this.pool = new PoolManager({
@@ -331,6 +341,13 @@ export class NodeAgent {
    * until the pod's DEL, never dropped silently.
    */
   async reconcile(): Promise<ReconcileReport> {
+    // One at a time: a slow EC2 must not pile up reconciles behind each other on every interval.
+    if (this.#reconciling) return this.#reconciling;
+    this.#reconciling = this.#reconcile().finally(() => (this.#reconciling = undefined));
+    return this.#reconciling;
+  }
+
+  async #reconcile(): Promise<ReconcileReport> {
     const report: ReconcileReport = { checkedEc2: false, adoptedEnis: [], removedEnis: [], addedCidrs: [], removedCidrs: [], keptForPods: [] };
     const identity = this.#identity;
     if (!identity || this.#stopping) return report;
@@ -351,13 +368,17 @@ export class NodeAgent {
         const truth = ec2.get(id);
         const eniSnap = snapshot.enis.find((e) => e.id === id)!;
         if (!truth || truth.attachedTo !== identity.instanceId) {
-          if (eniSnap.assigned > 0) {
+          // A pod may have been given one of its addresses since the snapshot (allocations do not wait
+          // for the reconciler): the datastore's refusal is the authority, not the snapshot.
+          const inUse = eniSnap.assigned > 0 || !tryRemove(() => datastore.removeEni(id), "eni-in-use");
+          if (inUse) {
             datastore.setEniExcluded(id, true);
+            this.#goneWithPods.add(id);
             report.keptForPods.push(id);
-            log("error", `ENI ${id} was detached or deleted outside the agent while ${eniSnap.assigned} pods use its addresses; kept until their DEL, no new pods get addresses from it`);
+            log("error", `ENI ${id} was detached or deleted outside the agent while pods use its addresses; kept until their DEL, no new pods get addresses from it`);
             continue;
           }
-          datastore.removeEni(id);
+          this.#goneWithPods.delete(id);
           const view = this.#enis.get(id);
           this.#enis.delete(id);
           if (view && !eniSnap.isPrimary) await host.teardownEni(view).catch((err: Error) => log("warn", `host teardown of ${id}: ${err.message}`));
@@ -365,17 +386,25 @@ export class NodeAgent {
           log("warn", `ENI ${id} is gone from this instance in EC2; removed from the pool`);
           continue;
         }
+        // Attached here again: EC2 calls on it are this node's to make once more (it stays excluded).
+        this.#goneWithPods.delete(id);
         const wanted = cidrsOf(truth);
         for (const c of wanted) if (!cidrs.has(c) && this.#addCidr(id, c)) report.addedCidrs.push(c);
         for (const c of cidrs) {
-          if (wanted.has(c)) continue;
           const cs = eniSnap.cidrs.find((x) => x.cidr === c);
-          if (cs && cs.assigned > 0) {
-            report.keptForPods.push(c);
-            log("error", `${c} was unassigned from ${id} outside the agent while a pod holds it; kept until the pod's DEL`);
+          if (wanted.has(c)) {
+            // Back in EC2 (an unassignment undone, or IMDS/EC2 lag that made it look gone): it serves again.
+            if (cs?.excluded) datastore.setCidrExcluded(id, c, false);
             continue;
           }
-          datastore.removeCidr(id, c);
+          if ((cs && cs.assigned > 0) || !tryRemove(() => datastore.removeCidr(id, c), "cidr-in-use")) {
+            // Kept for its pods, but it serves nobody else: EC2 no longer routes it here and may hand it
+            // to another ENI or node (for a /28, the pod's 15 neighbours would otherwise still be served).
+            datastore.setCidrExcluded(id, c, true);
+            report.keptForPods.push(c);
+            log("error", `${c} was unassigned from ${id} outside the agent while a pod holds an address in it; kept for that pod until its DEL, no new pods get addresses from it`);
+            continue;
+          }
           report.removedCidrs.push(c);
         }
       }
@@ -395,6 +424,17 @@ export class NodeAgent {
     this.lastReconcile = { ...report, at: this.#o.now() };
     if (report.addedCidrs.length + report.removedCidrs.length + report.adoptedEnis.length + report.removedEnis.length > 0) this.pool.trigger();
     return report;
+  }
+}
+
+/** Runs a datastore removal; false when the datastore refused it with `code` (taken by a pod meanwhile). */
+function tryRemove(remove: () => unknown, code: "eni-in-use" | "cidr-in-use"): boolean {
+  try {
+    remove();
+    return true;
+  } catch (err) {
+    if (err instanceof DatastoreError && err.code === code) return false;
+    throw err;
   }
 }
 

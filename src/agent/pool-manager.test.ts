@@ -45,8 +45,10 @@ class FakeCloud implements PoolCloud {
     this.calls.push(`release ${eniId} ${cidrs.length}`);
     this.held.set(eniId, (this.held.get(eniId) ?? 0) - cidrs.length);
   }
+  failFree = false;
   async freeEni(eniId: string) {
     this.calls.push(`free ${eniId}`);
+    if (this.failFree) throw new Error("IncorrectState");
     this.held.delete(eniId);
   }
   growthPausedUntil() {
@@ -167,5 +169,26 @@ describe("pool manager", () => {
     assert.equal(addCidrOnce(ds, "eni-b0000000000000000", "10.0.0.9/32", log), false);
     assert.match(logs.join("\n"), /still holds it elsewhere for a pod/);
     assert.equal(ds.locate("10.0.0.9")?.eniId, "eni-a0000000000000000", "the pod's address stays where it is");
+  });
+
+  test("a pass never runs alongside another: a trigger's timer that fires during runPassNow's pass does not start a second", async () => {
+    const { cloud, pool } = setup();
+    pool.trigger(); // arms the timer
+    await pool.runPassNow(); // starts a pass before the timer fires
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual(cloud.calls, ["assign eni-primary0000000000 9"], "one plan, one EC2 call");
+    await pool.stop();
+  });
+
+  test("an ENI put back after a failed free keeps its flags: an excluded ENI does not start serving", async () => {
+    const { ds, cloud, pool } = setup({ warmEniTarget: 0, warmIpTarget: 1 });
+    ds.addCidr("eni-primary0000000000", "10.0.0.5/32");
+    ds.addEni({ id: "eni-b0000000000000000", deviceNumber: 1, routeTableId: 2, isExcluded: true });
+    cloud.failFree = true;
+    await pool.runPassNow();
+    assert.ok(cloud.calls.includes("free eni-b0000000000000000"), cloud.calls.join("; "));
+    const b = ds.snapshot().enis.find((e) => e.id === "eni-b0000000000000000");
+    assert.equal(b?.isExcluded, true);
+    await pool.stop();
   });
 });

@@ -117,8 +117,10 @@ export class PoolManager {
     const wait = Math.max(0, this.#lastPassAt + this.#o.minIntervalMs - this.#o.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      // An exclusive section that began meanwhile triggers again when it ends.
-      if (!this.#exclusive) this.#startPass();
+      // An exclusive section that began meanwhile triggers again when it ends; a pass started meanwhile
+      // (runPassNow) triggers again when it ends. Two passes at once would plan from the same snapshot
+      // and both grow (or shrink) the pool.
+      if (!this.#exclusive && !this.#passRunning) this.#startPass();
     }, wait);
   }
 
@@ -204,6 +206,7 @@ export class PoolManager {
     for (const e of ds.snapshot().enis) {
       if (e.isExcluded) continue;
       for (const c of e.cidrs) {
+        if (!c.active) continue; // cooling addresses of a CIDR that cannot serve free nothing
         for (const a of c.addresses) {
           if (a.key !== undefined || a.releasedAtMs === undefined) continue;
           const end = a.releasedAtMs + ds.cooldownMs;
@@ -355,8 +358,21 @@ export class PoolManager {
     } catch (err) {
       // Still attached: put it back so its addresses keep serving; the next pass tries again.
       if (before) {
-        ds.addEni({ id: before.id, deviceNumber: before.deviceNumber, routeTableId: before.routeTableId, subnetId: before.subnetId });
-        for (const c of before.cidrs) this.#addCidr(before.id, c.cidr);
+        // With all its flags: an ENI the reconciler excluded (EC2 took it away) must not start serving again.
+        ds.addEni({
+          id: before.id,
+          deviceNumber: before.deviceNumber,
+          routeTableId: before.routeTableId,
+          subnetId: before.subnetId,
+          isPrimary: before.isPrimary,
+          isTrunk: before.isTrunk,
+          isEFA: before.isEFA,
+          isExcluded: before.isExcluded,
+        });
+        for (const c of before.cidrs) {
+          this.#addCidr(before.id, c.cidr);
+          if (c.excluded) ds.setCidrExcluded(before.id, c.cidr, true);
+        }
       }
       this.#o.onError?.("freeEni", err);
       this.#o.log("warn", `pool: freeing ${eniId} failed: ${(err as Error).message}`);
@@ -400,8 +416,9 @@ export function toPoolSnapshot(ds: DatastoreSnapshot, waiting: number): PoolSnap
       efa: e.isEFA,
       excluded: e.isExcluded,
       createdAt: e.addedAtMs,
+      // Excluded CIDRs (EC2 took them away; kept only for their pods) are not the pool's to count or release.
       cidrs: e.cidrs
-        .filter((c) => c.family === ds.family)
+        .filter((c) => c.family === ds.family && !c.excluded)
         .map((c) => ({
           cidr: c.cidr,
           isPrefix: c.isPrefix,

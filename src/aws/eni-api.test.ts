@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { VirtualClock } from "./clock.ts";
 import { actionOf, ec2Context, type Ec2 } from "./ec2-client.ts";
-import { allocEni, describeEnis, listLeakedEnis, notFoundId, tagEni } from "./eni-api.ts";
+import { allocEni, describeEnis, freeEni, listLeakedEnis, notFoundId, tagEni } from "./eni-api.ts";
 import { AwsApiError } from "./errors.ts";
 import { eniTags, missingTags, rfc3339 } from "./eni-tags.ts";
 import { RequestBudget } from "./request-budget.ts";
@@ -122,4 +122,45 @@ test("leaked-ENI listing pages, honours the grace and tags untagged ENIs instead
   );
   const tag = sent.find((s) => s.api === "CreateTags")!;
   assert.deepEqual(tag.input.Tags, [{ Key: "node.k8s.amazonaws.com/createdAt", Value: "2024-06-01T12:00:00Z" }]);
+});
+
+test("freeEni: an ENI detached but not deletable is reported 'detached', not as a failure (its addresses must not serve again)", async () => {
+  let describes = 0;
+  const { ec2, sent, clock } = scripted({
+    DescribeNetworkInterfaces: () => {
+      describes++;
+      const attached = describes === 1;
+      return {
+        NetworkInterfaces: [
+          {
+            NetworkInterfaceId: "eni-x",
+            Status: attached ? "in-use" : "available",
+            ...(attached ? { Attachment: { AttachmentId: "att-1", InstanceId: "i-1", DeviceIndex: 1, Status: "attached" } } : {}),
+          },
+        ],
+      };
+    },
+    DetachNetworkInterface: () => ({}),
+    DeleteNetworkInterface: () => {
+      throw ec2Error("UnauthorizedOperation", "not allowed to delete");
+    },
+  });
+  const done = freeEni(ec2, "eni-x", { instanceId: "i-1" });
+  await clock.run();
+  assert.equal(await done, "detached");
+  assert.deepEqual(sent.map((s) => s.api), ["DescribeNetworkInterfaces", "DetachNetworkInterface", "DescribeNetworkInterfaces", "DeleteNetworkInterface"]);
+});
+
+test("freeEni: a failed detach is still an error (the ENI stays on the node)", async () => {
+  const { ec2, clock } = scripted({
+    DescribeNetworkInterfaces: () => ({
+      NetworkInterfaces: [{ NetworkInterfaceId: "eni-x", Status: "in-use", Attachment: { AttachmentId: "att-1", InstanceId: "i-1", DeviceIndex: 1, Status: "attached" } }],
+    }),
+    DetachNetworkInterface: () => {
+      throw ec2Error("UnauthorizedOperation", "not allowed to detach");
+    },
+  });
+  const done = assert.rejects(freeEni(ec2, "eni-x", { instanceId: "i-1" }), (err: unknown) => err instanceof AwsApiError && err.code === "UnauthorizedOperation");
+  await clock.run();
+  await done;
 });

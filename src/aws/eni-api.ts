@@ -299,9 +299,10 @@ export interface FreeEniOptions {
 /**
  * Frees an ENI: finds its attachment, detaches it (retried with the reference's backoff), waits
  * until EC2 shows it available (polling instead of the reference's blind 2 s sleep), and deletes it
- * (retried). An ENI EC2 no longer knows counts as freed: "gone".
+ * (retried). An ENI EC2 no longer knows counts as freed: "gone". An ENI that was detached but could
+ * not be deleted is "detached" (not an error: it is off the node; leaked-ENI clean-up deletes it).
  */
-export async function freeEni(ec2: Ec2, eniId: string, opts: FreeEniOptions = {}): Promise<"freed" | "gone"> {
+export async function freeEni(ec2: Ec2, eniId: string, opts: FreeEniOptions = {}): Promise<"freed" | "gone" | "detached"> {
   const fn = "freeEni";
   const eni = await describeEni(ec2, eniId, fn);
   if (eni === undefined) return "gone";
@@ -324,8 +325,16 @@ export async function freeEni(ec2: Ec2, eniId: string, opts: FreeEniOptions = {}
       throw asAwsError(err, fn, "DetachNetworkInterface");
     });
     if (!detached) return "gone";
-    const ready = await waitUntilAvailable(ec2, eniId, opts.detachWaitMs ?? 60_000);
-    if (ready === "gone") return "gone";
+    // Detached: the ENI is no longer the node's, whatever happens next. A failure to see it available
+    // or to delete it must not be reported as "still attached" (the caller would serve its addresses
+    // again): it is "detached", tagged and soon available, and leaked-ENI clean-up deletes it.
+    try {
+      const ready = await waitUntilAvailable(ec2, eniId, opts.detachWaitMs ?? 60_000);
+      if (ready === "gone") return "gone";
+      return (await deleteEni(ec2, eniId)) === "deleted" ? "freed" : "gone";
+    } catch {
+      return "detached";
+    }
   }
   return (await deleteEni(ec2, eniId)) === "deleted" ? "freed" : "gone";
 }

@@ -109,8 +109,10 @@ export interface CidrSnapshot {
   cidr: string;
   family: IpFamily;
   isPrefix: boolean;
-  /** Serves new assignments in the current mode (family, and prefix vs /32). */
+  /** Serves new assignments in the current mode (family, and prefix vs /32) and is not excluded. */
   active: boolean;
+  /** Kept only for the pods holding its addresses (EC2 took it away); never serves a new one. */
+  excluded: boolean;
   size: number;
   assigned: number;
   cooldown: number;
@@ -225,6 +227,8 @@ interface CidrRecord {
   /** Only addresses that are assigned or were released (cooldown bookkeeping); keyed by offset. */
   addresses: Map<number, AddressRecord>;
   assigned: number;
+  /** See CidrSnapshot.excluded. */
+  excluded: boolean;
 }
 
 interface EniRecord {
@@ -359,6 +363,7 @@ export class Datastore {
       eni,
       addresses: new Map(),
       assigned: 0,
+      excluded: false,
     };
     const now = this.#now();
     for (const [address, releasedAtMs] of this.#removedCooling) {
@@ -375,6 +380,16 @@ export class Datastore {
     }
     eni.cidrs.set(parsed.text, record);
     return parsed.text;
+  }
+
+  /**
+   * An excluded CIDR keeps the addresses its pods hold but never serves a new pod and is not counted
+   * (the CIDR counterpart of setEniExcluded: EC2 unassigned it while pods held addresses in it).
+   */
+  setCidrExcluded(eniId: string, cidr: string, excluded: boolean): void {
+    const record = this.#eni(eniId).cidrs.get(parseCidr(cidr)?.text ?? cidr);
+    if (record === undefined) throw new DatastoreError("unknown-cidr", `datastore: ${cidr} is not on ${eniId}`);
+    record.excluded = excluded;
   }
 
   /** Removes a CIDR; refused with "cidr-in-use" while it holds assignments, unless forced. */
@@ -574,7 +589,7 @@ export class Datastore {
     for (const eni of this.#enis.values()) {
       if (eni.spec.isExcluded) continue;
       for (const c of eni.cidrs.values()) {
-        if (c.parsed.family !== this.family) continue;
+        if (c.parsed.family !== this.family || c.excluded) continue;
         const cooling = this.#cooling(c, now);
         if (c.isPrefix) {
           s.totalPrefixes++;
@@ -613,6 +628,7 @@ export class Datastore {
             family: c.parsed.family,
             isPrefix: c.isPrefix,
             active: this.#active(c),
+            excluded: c.excluded,
             size: c.parsed.size,
             assigned: c.assigned,
             cooldown: this.#cooling(c, now),
@@ -646,7 +662,7 @@ export class Datastore {
   }
 
   #active(c: CidrRecord): boolean {
-    if (c.parsed.family !== this.family) return false;
+    if (c.parsed.family !== this.family || c.excluded) return false;
     return this.family === "6" ? c.isPrefix : c.isPrefix === this.#prefixDelegation;
   }
 
