@@ -119,12 +119,14 @@ async function run(): Promise<number> {
   });
 
   let agent: NodeAgent | undefined;
+  let stopLeakedEniCleanup: (() => void) | undefined;
   const endpoints: { close(): Promise<void> }[] = [];
   const shutdown = async (signal: string) => {
     if (state === "shutting-down") return;
     state = "shutting-down";
     stateDetail = `received ${signal}`;
     log("info", `received ${signal}: no more EC2 changes; state stays as it is`);
+    stopLeakedEniCleanup?.();
     await agent?.stop();
     for (const e of endpoints.reverse()) await e.close().catch(() => undefined);
     logger.close();
@@ -249,7 +251,9 @@ async function run(): Promise<number> {
 
     const statsTimer = setInterval(() => publishPoolStats(metrics, datastore, theAgent), 5_000);
     statsTimer.unref();
-    if (!config.eni.disableLeakedEniCleanup) scheduleLeakedEniCleanup(() => cleanUpLeakedEnis(ec2, { vpcId: identity.vpcId, clusterName: config.eni.clusterName || undefined }), log);
+    if (!config.eni.disableLeakedEniCleanup) {
+      stopLeakedEniCleanup = scheduleLeakedEniCleanup(() => cleanUpLeakedEnis(ec2, { vpcId: identity.vpcId, clusterName: config.eni.clusterName || undefined }), log);
+    }
     return await new Promise<number>(() => undefined); // runs until a signal
   } catch (err) {
     const message = (err as Error).message;
@@ -289,22 +293,33 @@ function publishPoolStats(metrics: ReturnType<typeof createAgentMetrics>, datast
   });
 }
 
-/** The reference's schedule: hourly, each run after a random 0-300 s, so nodes do not scan together. */
-function scheduleLeakedEniCleanup(cleanUp: () => Promise<{ deleted: unknown[] } | unknown>, log: AgentLog): void {
-  const once = () => {
-    const timer = setTimeout(async () => {
-      try {
-        const result = (await cleanUp()) as { deleted?: unknown[] };
-        if (result.deleted && result.deleted.length > 0) log("info", `leaked-ENI clean-up deleted ${result.deleted.length} ENIs`);
-      } catch (err) {
-        log("warn", `leaked-ENI clean-up failed: ${(err as Error).message}`);
-      }
-      const next = setTimeout(once, LEAKED_ENI_INTERVAL_MS);
-      next.unref();
-    }, randomInt(LEAKED_ENI_JITTER_MS));
+/**
+ * The reference's schedule: a first run after a random 0-300 s, then hourly plus the same jitter, so
+ * nodes do not scan together. Returns a stop function (SIGTERM: no new EC2 mutation starts).
+ */
+function scheduleLeakedEniCleanup(cleanUp: () => Promise<{ deleted: unknown[] } | unknown>, log: AgentLog): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number) => {
+    if (stopped) return;
+    timer = setTimeout(run, ms);
     timer.unref();
   };
-  once();
+  const run = async () => {
+    if (stopped) return;
+    try {
+      const result = (await cleanUp()) as { deleted?: unknown[] };
+      if (result.deleted && result.deleted.length > 0) log("info", `leaked-ENI clean-up deleted ${result.deleted.length} ENIs`);
+    } catch (err) {
+      log("warn", `leaked-ENI clean-up failed: ${(err as Error).message}`);
+    }
+    arm(LEAKED_ENI_INTERVAL_MS + randomInt(LEAKED_ENI_JITTER_MS));
+  };
+  arm(randomInt(LEAKED_ENI_JITTER_MS));
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
 }
 
 async function status(args: string[]): Promise<number> {
