@@ -74,19 +74,39 @@ test("allocEni deletes the new ENI when the attach fails, and reports the attach
     AttachNetworkInterface: () => {
       throw ec2Error("AttachmentLimitExceeded", "Interface count 4 exceeds the limit for m5.large");
     },
+    DescribeNetworkInterfaces: () => ({ NetworkInterfaces: [{ NetworkInterfaceId: "eni-new", Status: "available" }] }),
     DeleteNetworkInterface: () => ({}),
   });
   await assert.rejects(
     allocEni(ec2, { instanceId: "i-1", subnetId: "subnet-1", securityGroupIds: ["sg-b", "sg-a"], secondaryIpCount: 2 }),
     (err: unknown) => err instanceof AwsApiError && err.code === "AttachmentLimitExceeded" && err.fn === "allocEni",
   );
-  assert.deepEqual(sent.map((s) => s.api), ["CreateNetworkInterface", "DescribeInstances", "AttachNetworkInterface", "DeleteNetworkInterface"]);
+  assert.deepEqual(sent.map((s) => s.api), ["CreateNetworkInterface", "DescribeInstances", "AttachNetworkInterface", "DescribeNetworkInterfaces", "DeleteNetworkInterface"]);
   const create = sent[0]!.input;
   assert.deepEqual(create.Groups, ["sg-a", "sg-b"]);
   assert.equal(create.SecondaryPrivateIpAddressCount, 2);
   assert.equal(create.Description, "aws-K8S-i-1");
   assert.equal(sent[2]!.input.DeviceIndex, 1, "the lowest free index");
-  assert.equal(sent[3]!.input.NetworkInterfaceId, "eni-new");
+  assert.equal(sent[4]!.input.NetworkInterfaceId, "eni-new");
+});
+
+test("allocEni keeps an ENI whose attach reached EC2 although the answer was lost", async () => {
+  const { ec2, sent } = scripted({
+    CreateNetworkInterface: () => ({ NetworkInterface: { NetworkInterfaceId: "eni-new", MacAddress: "02:00:00:00:00:09" } }),
+    DescribeInstances: () => ({ Reservations: [{ Instances: [{ NetworkInterfaces: [{ Attachment: { DeviceIndex: 0, NetworkCardIndex: 0 } }] }] }] }),
+    AttachNetworkInterface: () => {
+      throw ec2Error("InvalidParameterValue", "Request was malformed in transit");
+    },
+    DescribeNetworkInterfaces: () => ({
+      NetworkInterfaces: [{ NetworkInterfaceId: "eni-new", Status: "in-use", Attachment: { AttachmentId: "eni-attach-1", InstanceId: "i-1", DeviceIndex: 1, NetworkCardIndex: 0, Status: "attached" } }],
+    }),
+    ModifyNetworkInterfaceAttribute: () => ({}),
+  });
+  const got = await allocEni(ec2, { instanceId: "i-1", subnetId: "subnet-1", securityGroupIds: ["sg-a"], secondaryIpCount: 1 });
+  assert.equal(got.attachmentId, "eni-attach-1");
+  assert.equal(got.deviceIndex, 1);
+  assert.ok(!sent.some((s) => s.api === "DeleteNetworkInterface"), "an attached ENI is never deleted");
+  assert.equal(sent.at(-1)!.api, "ModifyNetworkInterfaceAttribute", "DeleteOnTermination still set");
 });
 
 test("leaked-ENI listing pages, honours the grace and tags untagged ENIs instead of deleting them", async () => {

@@ -246,9 +246,18 @@ export async function allocEni(ec2: Ec2, opts: CreateEniOptions & { networkCard?
   try {
     attached = await attachEni(ec2, { instanceId: opts.instanceId, eniId: eni.eniId, networkCard: opts.networkCard ?? 0 });
   } catch (err) {
-    // If this delete fails too, the ENI is tagged and available: leaked-ENI clean-up takes it later.
-    await deleteEni(ec2, eni.eniId).catch(() => undefined);
-    throw asAwsError(err, fn);
+    // The attach may have reached EC2 although its answer did not (a timeout, a dropped connection):
+    // an ENI that EC2 shows attached to this instance is kept, not deleted (which would fail for
+    // minutes against an attached ENI).
+    const seen = await describeEni(ec2, eni.eniId, fn).catch(() => undefined);
+    const a = seen?.attachment;
+    if (a !== undefined && a.instanceId === opts.instanceId && (a.status === "attaching" || a.status === "attached")) {
+      attached = { attachmentId: a.attachmentId, deviceIndex: a.deviceIndex };
+    } else {
+      // If this delete fails too, the ENI is tagged and available: leaked-ENI clean-up takes it later.
+      await deleteEni(ec2, eni.eniId).catch(() => undefined);
+      throw asAwsError(err, fn);
+    }
   }
   try {
     await setDeleteOnTermination(ec2, eni.eniId, attached.attachmentId);
