@@ -352,7 +352,7 @@ describe("vpc-cni-agent: EC2 changed behind the agent's back", { skip }, () => {
     const podAddress = addressOf(await agent.allocate("held-1"));
     const holderEni = (await poolState(agent)).cidrs.get(`${podAddress}/32`)!;
     await sdk.ok("UnassignPrivateIpAddresses", { NetworkInterfaceId: holderEni, PrivateIpAddresses: [podAddress] });
-    await waitFor(async () => (agent.logs.some((l) => l.includes(`${podAddress}/32 was unassigned from ${holderEni} outside the agent while a pod holds it`)) ? true : undefined), 20_000);
+    await waitFor(async () => (agent.logs.some((l) => l.includes(`${podAddress}/32 was unassigned from ${holderEni} outside the agent while a pod holds an address in it`)) ? true : undefined), 20_000);
     const during = await poolState(agent);
     assert.deepEqual(during.holders.get("held-1"), [podAddress], "the pod keeps its address");
     assert.equal(addressOf(await agent.allocate("held-1")), podAddress, "a retried ADD still gets it");
