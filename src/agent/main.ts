@@ -249,7 +249,7 @@ async function run(): Promise<number> {
     metrics.startup({ seconds: (Date.now() - started) / 1000, success: true, withApiServer: false, failureReason: "" });
     log("info", `serving the CNI plugin on ${config.paths.socketPath}`);
 
-    const statsTimer = setInterval(() => publishPoolStats(metrics, datastore, theAgent), 5_000);
+    const statsTimer = setInterval(() => publishPoolStats(metrics, datastore, theAgent, config.pool.maxEni), 5_000);
     statsTimer.unref();
     if (!config.eni.disableLeakedEniCleanup) {
       stopLeakedEniCleanup = scheduleLeakedEniCleanup(() => cleanUpLeakedEnis(ec2, { vpcId: identity.vpcId, clusterName: config.eni.clusterName || undefined }), log);
@@ -270,9 +270,11 @@ function componentLog(l: Log): AgentLog {
   return (level, msg, fields) => l[level](fields ?? {}, msg);
 }
 
-function publishPoolStats(metrics: ReturnType<typeof createAgentMetrics>, datastore: Datastore, agent: NodeAgent): void {
+function publishPoolStats(metrics: ReturnType<typeof createAgentMetrics>, datastore: Datastore, agent: NodeAgent, maxEni: number | null): void {
   const snap = datastore.snapshot();
   const limits = agent.poolLimits();
+  // As the reference: min(MAX_ENI, the type's limit) minus the ENIs the agent does not manage.
+  const usableEnis = Math.min(maxEni ?? limits.enis, limits.enis) - limits.unmanagedEnis;
   const perCidr: Record<string, number> = {};
   const perEni: Record<string, number> = {};
   for (const e of snap.enis) {
@@ -281,8 +283,8 @@ function publishPoolStats(metrics: ReturnType<typeof createAgentMetrics>, datast
   }
   metrics.poolStats({
     enis: snap.enis.length,
-    maxEnis: limits.enis - limits.unmanagedEnis,
-    maxIps: (limits.ipv4PerEni - 1) * (snap.prefixDelegation ? 16 : 1) * (limits.enis - limits.unmanagedEnis),
+    maxEnis: usableEnis,
+    maxIps: (limits.ipv4PerEni - 1) * (snap.prefixDelegation ? 16 : 1) * usableEnis,
     totalIps: snap.stats.totalIPs,
     assignedIps: snap.stats.assignedIPs,
     prefixes: snap.stats.totalPrefixes,
