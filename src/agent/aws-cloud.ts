@@ -5,7 +5,7 @@ import type { AgentConfig } from "./config.ts";
 import type { AgentCloud, Ec2EniView, EniView, Log, NodeIdentity } from "./node-agent.ts";
 import type { CreatedEni } from "./pool-manager.ts";
 import type { AddressRequest } from "./pool/index.ts";
-import { DescribeNetworkInterfacesCommand } from "@aws-sdk/client-ec2";
+import { DescribeNetworkInterfacesCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
 import { ec2Call, type Ec2 } from "../aws/ec2-client.ts";
 import type { Imds, ImdsEni } from "../aws/imds.ts";
 import { allocEni, assignIps, assignPrefixes, describeEni, describeEnis, freeEni, tagEni, toEni, unassignIps, unassignPrefixes, type Ec2Eni } from "../aws/eni-api.ts";
@@ -44,6 +44,16 @@ export function makeAwsCloud(options: { ec2: Ec2; imds: Imds; config: AgentConfi
     tags: { ...e.tags },
     ...(e.attachment?.instanceId !== undefined && e.attachment.status !== "detaching" && e.attachment.status !== "detached" ? { attachedTo: e.attachment.instanceId } : {}),
   });
+  // ENIs in a subnet IMDS has not shown yet (attached a moment ago, in another subnet): its CIDR
+  // from DescribeSubnets, so the ENI can be set up now instead of skipped (and its pods dropped).
+  const withSubnetCidrs = async (enis: Ec2Eni[]): Promise<Ec2EniView[]> => {
+    const unknown = [...new Set(enis.map((e) => e.subnetId).filter((id) => id !== "" && !subnetCidrs.has(id)))];
+    if (unknown.length > 0) {
+      const out = await ec2Call(ec2, "GetVpcSubnets", new DescribeSubnetsCommand({ SubnetIds: unknown }));
+      for (const s of out.Subnets ?? []) if (s.SubnetId && s.CidrBlock) subnetCidrs.set(s.SubnetId, s.CidrBlock);
+    }
+    return enis.map(fromEc2);
+  };
   const identity = (): NodeIdentity => {
     if (!node) throw new Error("internal: the node's identity is read first");
     return node;
@@ -75,13 +85,13 @@ export function makeAwsCloud(options: { ec2: Ec2; imds: Imds; config: AgentConfi
     },
     async ec2Enis(ids) {
       if (ids.length === 0) return [];
-      return (await describeEnis(ec2, ids)).enis.map(fromEc2);
+      return withSubnetCidrs((await describeEnis(ec2, ids)).enis);
     },
     async ec2AttachedEnis() {
       // A filtered describe (EC2's larger non-mutating bucket); an instance has at most a few dozen ENIs,
       // one page.
       const out = await ec2Call(ec2, "describeAttachedEnis", new DescribeNetworkInterfacesCommand({ Filters: [{ Name: "attachment.instance-id", Values: [identity().instanceId] }] }));
-      return (out.NetworkInterfaces ?? []).map(toEni).map(fromEc2);
+      return withSubnetCidrs((out.NetworkInterfaces ?? []).map(toEni));
     },
     async tagEni(eniId, tags) {
       const current = await describeEni(ec2, eniId, "tagENI");

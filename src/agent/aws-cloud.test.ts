@@ -1,0 +1,61 @@
+// The agent's AWS cloud adapter against a scripted EC2 and a stand-in for IMDS.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { makeAwsCloud } from "./aws-cloud.ts";
+import { loadConfig } from "./config.ts";
+import { VirtualClock } from "../aws/clock.ts";
+import { actionOf, ec2Context } from "../aws/ec2-client.ts";
+import { RequestBudget } from "../aws/request-budget.ts";
+import type { Imds, ImdsEni } from "../aws/imds.ts";
+
+const primary: ImdsEni = {
+  mac: "02:00:00:00:00:01",
+  eniId: "eni-00000000000000001",
+  deviceNumber: 0,
+  networkCard: 0,
+  primary: true,
+  subnetId: "subnet-a",
+  subnetCidr: "10.0.0.0/20",
+  vpcId: "vpc-1",
+  ipv4s: ["10.0.0.10"],
+  ipv4Prefixes: [],
+  securityGroupIds: ["sg-1"],
+  vpcIpv4Cidrs: ["10.0.0.0/16"],
+};
+
+const imds = {
+  identity: async () => ({ instanceId: "i-1", instanceType: "m5.large", availabilityZone: "us-east-1a", region: "us-east-1", primaryMac: primary.mac, primaryIp: "10.0.0.10", primaryEniId: primary.eniId, subnetId: "subnet-a", vpcId: "vpc-1", accountId: undefined }),
+  eni: async () => primary,
+  enis: async () => [primary],
+} as unknown as Imds;
+
+test("an ENI in a subnet instance metadata has not shown gets its CIDR from DescribeSubnets, once", async () => {
+  const sent: { api: string; input: any }[] = [];
+  const client = {
+    send: async (command: object) => {
+      const api = actionOf(command);
+      const input = (command as { input: any }).input;
+      sent.push({ api, input });
+      if (api === "DescribeNetworkInterfaces") {
+        return {
+          NetworkInterfaces: [
+            { NetworkInterfaceId: "eni-00000000000000002", SubnetId: "subnet-b", MacAddress: "02:00:00:00:00:02", PrivateIpAddresses: [{ PrivateIpAddress: "10.0.16.5", Primary: true }], Attachment: { InstanceId: "i-1", DeviceIndex: 1, NetworkCardIndex: 0, Status: "attached", AttachmentId: "eni-attach-2" } },
+          ],
+        };
+      }
+      if (api === "DescribeSubnets") return { Subnets: [{ SubnetId: "subnet-b", CidrBlock: "10.0.16.0/20" }] };
+      throw new Error(`unexpected ${api}`);
+    },
+  };
+  const clock = new VirtualClock();
+  const loaded = loadConfig({});
+  assert.ok(loaded.ok);
+  const cloud = makeAwsCloud({ ec2: ec2Context(client, new RequestBudget({ clock }), { clock }), imds, config: loaded.config });
+  await cloud.identity();
+  const [eni] = await cloud.ec2AttachedEnis();
+  assert.equal(eni?.subnetCidr, "10.0.16.0/20");
+  assert.deepEqual(sent.filter((s) => s.api === "DescribeSubnets").map((s) => s.input.SubnetIds), [["subnet-b"]]);
+  await cloud.ec2Enis(["eni-00000000000000002"]);
+  assert.equal(sent.filter((s) => s.api === "DescribeSubnets").length, 1, "a known subnet is not asked for again");
+});
