@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { allocate, release, type AllocateParams } from "../src/agent/rpc/client.ts";
-import { hostVethName } from "../src/agent/datastore/veth-name.ts";
+import { podHostVethName } from "../src/datapath/veth-name.ts";
 import { ROOT, runCommand, SimRun, VPCSIM, waitFor } from "./harness.ts";
 
 export const AGENT_STATE_ROOT = "/run/vpc-cni-test";
@@ -157,7 +157,7 @@ export class AgentProcess {
 
   /** Creates the host veth the plugin would have made for a pod (checkpoint restore keeps its entry). */
   async addPodVeth(netns: string, pod: string): Promise<void> {
-    const name = hostVethName("eni", "default", pod);
+    const name = podHostVethName("eni", "default", pod);
     const r = await runCommand("ip", ["-n", netns, "link", "add", name, "type", "veth", "peer", "name", `p${name.slice(3, 14)}`]);
     if (r.code !== 0) throw new Error(`veth for ${pod}: ${r.stderr}`);
   }

@@ -8,7 +8,7 @@ import { CheckpointFile } from "./checkpoint.ts";
 import { Datastore, DatastoreError } from "./datastore.ts";
 import { CheckpointVersionError, restoreCheckpoint } from "./restore.ts";
 import { key, VirtualClock } from "./test-support.ts";
-import { hostVethName } from "./veth-name.ts";
+import { podHostVethName as hostVethName } from "../../datapath/veth-name.ts";
 
 // A checkpoint as aws-node leaves it on an m5.large that ran for a while:
 // 19-digit nanosecond timestamps, a pod from before interfacesCount existed,

@@ -14,7 +14,7 @@ import { CHECKPOINT_VERSION } from "./checkpoint-format.ts";
 import type { CheckpointFile } from "./checkpoint.ts";
 import type { AdoptRequest, Allocation, Datastore } from "./datastore.ts";
 import { parseIp } from "./ip.ts";
-import { DEFAULT_VETH_PREFIX, hostVethName, hostVethNameSuffix } from "./veth-name.ts";
+import { DEFAULT_VETH_PREFIX, hostVethNameSuffix, podHostVethName } from "../../datapath/veth-name.ts";
 
 export interface RestoreOptions {
   /**
@@ -93,7 +93,7 @@ export async function restoreCheckpoint(ds: Datastore, file: CheckpointFile, opt
     // Entries without namespace or name (written before the metadata existed)
     // are kept unchecked, as the reference does.
     if (ns !== "" && name !== "") {
-      const vethName = hostVethName(prefix, ns, name);
+      const vethName = podHostVethName(prefix, ns, name);
       if (!(await options.hostLinkExists(vethName, hostVethNameSuffix(ns, name)))) {
         report.pruned.push({ entry, vethName, address: entry.ipv4 ?? entry.ipv6 ?? "" });
         continue;
