@@ -7,6 +7,7 @@ import type { CreatedEni } from "./pool-manager.ts";
 import type { AddressRequest } from "./pool/index.ts";
 import { DescribeNetworkInterfacesCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
 import { ec2Call, type Ec2 } from "../aws/ec2-client.ts";
+import { routeTableId } from "../datapath/route-table.ts";
 import type { Imds, ImdsEni } from "../aws/imds.ts";
 import { allocEni, assignIps, assignPrefixes, describeEni, describeEnis, freeEni, tagEni, toEni, unassignIps, unassignPrefixes, type Ec2Eni } from "../aws/eni-api.ts";
 
@@ -116,7 +117,7 @@ export function makeAwsCloud(options: { ec2: Ec2; imds: Imds; config: AgentConfi
         eniId: eni.eniId,
         mac: eni.mac,
         deviceNumber: allocated.deviceIndex,
-        routeTableId: allocated.deviceIndex + 1,
+        routeTableId: routeTableId(allocated.deviceIndex),
         subnetId: eni.subnetId,
         subnetCidr: n.subnetCidr,
         primaryIp: eni.privateIps[0] ?? "",

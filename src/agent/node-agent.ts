@@ -6,6 +6,7 @@ import type { AgentConfig } from "./config.ts";
 import { DatastoreError, type Allocation, type Datastore, type IPAMKey, type PodMetadata } from "./datastore/datastore.ts";
 import { addCidrOnce, PoolManager, type PoolCloud } from "./pool-manager.ts";
 import type { PoolLimits, PoolTargets } from "./pool/index.ts";
+import { routeTableId } from "../datapath/route-table.ts";
 
 export interface NodeIdentity {
   instanceId: string;
@@ -275,7 +276,7 @@ export class NodeAgent {
     datastore.addEni({
       id: eni.id,
       deviceNumber: eni.deviceNumber,
-      routeTableId: isPrimary ? 254 : eni.deviceNumber + 1,
+      routeTableId: routeTableId(eni.deviceNumber, eni.networkCard),
       subnetId: eni.subnetId,
       isPrimary,
       isTrunk: eni.interfaceType === "trunk",

@@ -18,6 +18,7 @@ import {
   type LinkWait,
 } from "./ip.ts";
 import { DEFAULT_LINK_WAIT, DEFAULT_MTU } from "./node-network.ts";
+import { routeTableId } from "./route-table.ts";
 import { serialized } from "./serialize.ts";
 import {
   DatapathInputError,
@@ -25,7 +26,6 @@ import {
   ipv4InCidr,
   ipv4ToInt,
   parseIpv4Cidr,
-  validateDeviceNumber,
   validateIpv4,
   validateMac,
   validateMtu,
@@ -35,18 +35,7 @@ import {
 /** Reference §5.6: `from <ENI primary IP> lookup <ENI table>`. */
 export const ENI_RULE_PRIORITY = 32765;
 
-/**
- * Route table of an ENI (reference CalculateRouteTableId): main (254) for card 0 device 0, device+1
- * on card 0, 10000 + device + 100·card on other cards.
- */
-export function routeTableId(deviceNumber: number, networkCard = 0): number {
-  validateDeviceNumber(deviceNumber);
-  if (!Number.isInteger(networkCard) || networkCard < 0 || networkCard > 15) {
-    throw new DatapathInputError(`invalid network card ${JSON.stringify(networkCard)}: an integer in 0-15`);
-  }
-  if (networkCard === 0) return deviceNumber === 0 ? 254 : deviceNumber + 1;
-  return 10000 + deviceNumber + 100 * networkCard;
-}
+export { routeTableId } from "./route-table.ts";
 
 /** The VPC router of a subnet: its network address + 1. */
 export function subnetGateway(subnet: Ipv4Cidr): string {

@@ -28,7 +28,8 @@ export const POD_GATEWAY = "169.254.1.1";
 export const TO_POD_RULE_PRIORITY = 512;
 /** Reference §5.6: `from <podIP> lookup <ENI table>`, for pods on secondary ENIs. */
 export const FROM_POD_RULE_PRIORITY = 1536;
-export const MAIN_TABLE = 254;
+import { MAIN_TABLE } from "./route-table.ts";
+export { MAIN_TABLE };
 
 export interface PodNetworkOptions {
   /** CNI_NETNS: `/var/run/netns/NAME`, `/proc/PID/ns/net`, or any nsfs bind mount. */

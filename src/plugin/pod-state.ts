@@ -13,8 +13,7 @@
 //   last           {name: "dummy<hash>:<device number>", mac: "<vlan id>", sandbox: ""}
 
 import type { Interface, Result } from "../cni/index.ts";
-
-export const MAIN_TABLE = 254;
+import { MAIN_TABLE, routeTableId } from "../datapath/route-table.ts";
 
 export interface PodState {
   address: string;
@@ -22,11 +21,6 @@ export interface PodState {
   deviceNumber: number;
   hostVethName: string;
   podVlanId: number;
-}
-
-/** The route table of an ENI: main for the primary (device 0), device + 1 otherwise (card 0). */
-export function routeTableOf(deviceNumber: number): number {
-  return deviceNumber === 0 ? MAIN_TABLE : deviceNumber + 1;
 }
 
 export function dummyInterface(hostVethName: string, deviceNumber: number, vlanId = 0, form: "aws-node" | "host" = "aws-node"): Interface {
@@ -47,13 +41,13 @@ export function podStateFromResult(result: Result | undefined): PodState | undef
   if (!ip || !dummy || !host) return undefined;
   const hostForm = HOST_FORM_DUMMY.exec(dummy.name);
   const deviceNumber = hostForm && (dummy.sandbox === undefined || dummy.sandbox === "") ? Number(hostForm[1]) : Number(dummy.sandbox);
-  if (!Number.isInteger(deviceNumber) || deviceNumber < 0) return undefined;
+  if (!Number.isInteger(deviceNumber) || deviceNumber < 0 || deviceNumber > 255) return undefined;
   const pod = ip.interface !== undefined ? interfaces[ip.interface] : undefined;
   const encodedTable = pod?.mac !== undefined && /^\d+$/.test(pod.mac) ? Number(pod.mac) : undefined;
   return {
     address: ip.address.slice(0, -3),
     // aws-node treats table 1 as main (a legacy value).
-    routeTableId: encodedTable === undefined ? routeTableOf(deviceNumber) : encodedTable === 1 ? MAIN_TABLE : encodedTable,
+    routeTableId: encodedTable === undefined ? routeTableId(deviceNumber) : encodedTable === 1 ? MAIN_TABLE : encodedTable,
     deviceNumber,
     hostVethName: host.name,
     podVlanId: /^\d+$/.test(dummy.mac ?? "") ? Number(dummy.mac) : 0,
