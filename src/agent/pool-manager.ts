@@ -151,9 +151,9 @@ export class PoolManager {
 
   async allocate(key: IPAMKey, metadata: Partial<PodMetadata>, maxPods: number): Promise<AssignResult> {
     const ds = this.#o.datastore;
-    const existing = ds.lookup(key);
-    if (!existing && ds.stats().assignedIPs >= maxPods) {
-      throw new NoAddressError(`no address: the node already has ${ds.stats().assignedIPs} pod addresses, its max pods (${maxPods})`);
+    if (!ds.lookup(key)) {
+      const assigned = ds.stats().assignedIPs;
+      if (assigned >= maxPods) throw new NoAddressError(`no address: the node already has ${assigned} pod addresses, its max pods (${maxPods})`);
     }
     const first = this.#tryAssign(key, metadata);
     if (first) {
