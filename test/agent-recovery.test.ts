@@ -124,6 +124,14 @@ async function callLog(run: SimRun): Promise<{ time: number; action: string; pri
   return JSON.parse(r.stdout);
 }
 
+/** Stops a test's agents, removes their state and takes the run down. */
+async function tearDown(run: SimRun | undefined, agents: AgentProcess[]): Promise<void> {
+  for (const a of agents) await a.stop();
+  agents[0]?.clean();
+  if (run) rmSync(join(AGENT_STATE_ROOT, run.name), { recursive: true, force: true });
+  await run?.down();
+}
+
 async function hasLink(netns: string, name: string): Promise<boolean> {
   return (await runCommand("ip", ["-n", netns, "link", "show", name])).code === 0;
 }
@@ -137,12 +145,7 @@ describe("vpc-cni-agent: kill -9 during allocation churn, then restart", { skip 
   before(async () => {
     run = await SimRun.up(["--instance", "churn=m5.large,a"]);
   });
-  after(async () => {
-    for (const a of agents) await a.stop();
-    agents[0]?.clean();
-    if (run) rmSync(join(AGENT_STATE_ROOT, run.name), { recursive: true, force: true });
-    await run?.down();
-  });
+  after(() => tearDown(run, agents));
 
   test("the same allocations after the restart, none given twice, none leaked, in-flight ones whole or absent", async (t) => {
     const first = await new AgentProcess(run, "churn", FAST).start();
@@ -393,12 +396,7 @@ describe("vpc-cni-agent: IMDS lagging EC2 (realistic profile)", { skip }, () => 
     await agents[0]!.settled(60_000);
     sdk = run.sdk("lag");
   });
-  after(async () => {
-    for (const a of agents) await a.stop();
-    agents[0]?.clean();
-    if (run) rmSync(join(AGENT_STATE_ROOT, run.name), { recursive: true, force: true });
-    await run?.down();
-  });
+  after(() => tearDown(run, agents));
 
   test("changes behind its back, growth and a restart: never an address EC2 lacks, never one dropped that exists", async (t) => {
     let agent = agents[0]!;
@@ -534,12 +532,7 @@ describe("vpc-cni-agent: SIGTERM", { skip }, () => {
   before(async () => {
     run = await SimRun.up(["--instance", "term=m5.large,a"]);
   });
-  after(async () => {
-    for (const a of agents) await a.stop();
-    agents[0]?.clean();
-    if (run) rmSync(join(AGENT_STATE_ROOT, run.name), { recursive: true, force: true });
-    await run?.down();
-  });
+  after(() => tearDown(run, agents));
 
   test("no EC2 mutation after SIGTERM, the checkpoint keeps the allocations, a restart adopts them", async () => {
     // WARM_IP_TARGET so that released addresses are given back after their cooldown: work SIGTERM must stop.

@@ -26,19 +26,7 @@ export const VALID_ALLOCATE = {
   netns: "/var/run/netns/cni-1234",
 } as const;
 
-export const VALID_RELEASE = {
-  protocolVersion: 1,
-  clientVersion: "v0.1.0",
-  podNamespace: "default",
-  podName: "web-0",
-  podUid: "6f1b2c3d-0000-4000-8000-0123456789ab",
-  infraContainerId: "3f1e0d6c8b7a",
-  containerId: "3f1e0d6c8b7a",
-  ifName: "eth0",
-  networkName: "aws-cni",
-  netns: "",
-  reason: "PodDeleted",
-} as const;
+export const VALID_RELEASE = { ...VALID_ALLOCATE, netns: "", reason: "PodDeleted" } as const;
 
 export const ALLOCATED: AllocateResult = {
   addresses: [{ ipv4Addr: "10.0.1.17", ipv6Addr: "", deviceNumber: 1, routeTableId: 2 }],
