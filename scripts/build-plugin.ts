@@ -7,7 +7,7 @@
 // Usage: node scripts/build-plugin.ts [--out DIR]     (npm run build)
 
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -33,6 +33,7 @@ function quiet(cmd: string, args: string[]): void {
   }
 }
 const bundle = join(work, "vpc-cni.cjs");
+const metafile = join(work, "meta.json");
 execFileSync(bin("esbuild"), [
   join(ROOT, "src/plugin/main.ts"),
   "--bundle",
@@ -42,8 +43,13 @@ execFileSync(bin("esbuild"), [
   "--minify",
   "--legal-comments=none",
   `--outfile=${bundle}`,
+  `--metafile=${metafile}`,
   "--log-level=warning",
 ], { stdio: "inherit" });
+// Tests and their helpers (*.test.ts, *.test-support.ts) are never shipped: an import of one from
+// production code fails the build instead of growing the plugin.
+const testCode = Object.keys((JSON.parse(readFileSync(metafile, "utf8")) as { inputs: Record<string, unknown> }).inputs).filter((input) => /\.test(-support)?\.ts$/.test(input));
+if (testCode.length > 0) throw new Error(`the plugin bundle would ship test code: ${testCode.join(", ")}`);
 
 const seaConfig = join(work, "sea.json");
 const blob = join(work, "sea.blob");

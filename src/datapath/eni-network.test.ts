@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { run } from "./exec.ts";
 import { readNodeNetworkState, routeTableId, setupEniNetwork, teardownEniNetwork, DatapathInputError, LinkNotFoundError, type EniNetworkOptions } from "./index.ts";
-import { addLink, createTestNode, removeNamespaces, runPrefix, skipWithoutRoot, ENI1_MAC, type TestNode } from "./test-netns.ts";
+import { addLink, createTestNode, removeNamespaces, runPrefix, skipWithoutRoot, ENI1_MAC, type TestNode } from "./node-netns.test-support.ts";
 
 const skip = skipWithoutRoot();
 const prefix = runPrefix();

@@ -8,7 +8,7 @@ import { planTable } from "./iptables-plan.ts";
 import { parseIptablesSave } from "./iptables.ts";
 import { readNodeNetworkState, setupNodeNetwork, updateVpcCidrs, DatapathInputError, LinkNotFoundError, type NodeNetworkOptions } from "./index.ts";
 import { buildNatLayout, natOwnership } from "./snat-layout.ts";
-import { createTestNode, inNode, iptablesSaveStable, removeNamespaces, runPrefix, skipWithoutRoot, PRIMARY_IP, PRIMARY_MAC, type TestNode } from "./test-netns.ts";
+import { createTestNode, inNode, iptablesSaveStable, removeNamespaces, runPrefix, skipWithoutRoot, PRIMARY_IP, PRIMARY_MAC, type TestNode } from "./node-netns.test-support.ts";
 
 const skip = skipWithoutRoot();
 const prefix = runPrefix();

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { startRpcServer, type RpcServer } from "../agent/rpc/server.ts";
 import { recordingHandlers, tempDir, type RecordingHandlers } from "../agent/rpc/testing.ts";
 import { run } from "../datapath/exec.ts";
-import { removeNamespaces, skipWithoutRoot } from "../datapath/test-netns.ts";
+import { removeNamespaces, skipWithoutRoot } from "../datapath/node-netns.test-support.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const skip = skipWithoutRoot();

@@ -15,7 +15,7 @@ import {
   type PluginRequest,
   type Result,
 } from "../cni/index.ts";
-import { checkPodNetwork, setupPodNetwork, teardownPodNetwork, NetnsNotFoundError } from "../datapath/pod-network.ts";
+import { checkPodNetwork, setupPodNetwork, teardownPodNetwork, NetnsNotFoundError } from "../datapath/pod/index.ts";
 import { podHostVethName } from "../datapath/veth-name.ts";
 import { validateIfName } from "../datapath/validate.ts";
 import { allocate, gc as gcRpc, health, release, type RpcCallError } from "../agent/rpc/client.ts";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { run } from "./exec.ts";
+import { run } from "../exec.ts";
 import {
   checkPodNetwork,
   setupPodNetwork,
@@ -16,10 +16,10 @@ import {
   PodAddressInUseError,
   PodNetworkError,
   type PodNetworkOptions,
-} from "./pod-network.ts";
-import { podHostVethName } from "./veth-name.ts";
-import { DatapathInputError } from "./validate.ts";
-import { removeNamespaces, skipWithoutRoot } from "./test-netns.ts";
+} from "./index.ts";
+import { podHostVethName } from "../veth-name.ts";
+import { DatapathInputError } from "../validate.ts";
+import { removeNamespaces, skipWithoutRoot } from "../node-netns.test-support.ts";
 
 const skip = skipWithoutRoot();
 const prefix = `pd-${randomBytes(4).toString("hex")}-`;
@@ -340,7 +340,7 @@ describe("pod datapath", { skip }, () => {
   it("production path: the host is the process's own namespace; a /proc/PID/ns/net pod path (nsenter)", async () => {
     const host = await createHost();
     const before = await hostSnapshot(host);
-    const fixture = fileURLToPath(new URL("./pod-network.fixture.ts", import.meta.url));
+    const fixture = fileURLToPath(new URL("./own-namespace.test-support.ts", import.meta.url));
     const podNs = await createPod();
     // A process holding the pod namespace, reached by /proc/PID/ns/net as docker and CRI-O pass it.
     const holder = spawn("ip", ["netns", "exec", podNs.name, "sleep", "60"], { stdio: "ignore" });
@@ -359,7 +359,7 @@ describe("pod datapath", { skip }, () => {
       assert.deepEqual(await checkPodNetwork({ ...pod, hostNetns: host }), []);
       const sysctl = (await run("ip", ["netns", "exec", host, "sysctl", "-n", `net.ipv6.conf.${pod.hostVethName}.accept_ra`])).stdout;
       assert.equal(sysctl.trim(), "0");
-      await run("ip", ["netns", "exec", host, "env", "PATH=/nonexistent", process.execPath, "-e", `import(${JSON.stringify(new URL("./pod-network.ts", import.meta.url).href)}).then((m) => m.teardownPodNetwork(${JSON.stringify(pod)}))`]);
+      await run("ip", ["netns", "exec", host, "env", "PATH=/nonexistent", process.execPath, "-e", `import(${JSON.stringify(new URL("./index.ts", import.meta.url).href)}).then((m) => m.teardownPodNetwork(${JSON.stringify(pod)}))`]);
       assert.deepEqual(await hostSnapshot(host), before);
     } finally {
       holder.kill("SIGKILL");

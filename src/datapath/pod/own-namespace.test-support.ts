@@ -7,7 +7,7 @@
 // then one DEL of the same pod (DEL removes the pod's end, so the next ADD starts clean). Output: JSON
 // { result, drifts, addMs: number[], delMs: number[] } on stdout, from the first round's ADD.
 
-import { checkPodNetwork, setupPodNetwork, teardownPodNetwork, type PodNetworkOptions, type PodNetworkResult, type PodDrift } from "./pod-network.ts";
+import { checkPodNetwork, setupPodNetwork, teardownPodNetwork, type PodNetworkOptions, type PodNetworkResult, type PodDrift } from "./index.ts";
 
 interface FixtureInput {
   pod: PodNetworkOptions;
