@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { applyFilters, one, wildcardToRegExp, type FilterSpec } from "./filters.ts";
-import { expectEc2Error } from "./testing.ts";
+import { expectEc2Error } from "./model.test-support.ts";
 import type { Tag } from "./types.ts";
 
 interface Item {

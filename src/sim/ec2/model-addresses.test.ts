@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { expectEc2Error, makeWorld } from "./testing.ts";
+import { expectEc2Error, makeWorld } from "./model.test-support.ts";
 import { parseCidr4, parseIpv4, type Cidr4 } from "../ipv4.ts";
 
 const inPrefix = (prefix: string, address: string) => {

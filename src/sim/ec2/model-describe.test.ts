@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ACCOUNT, expectEc2Error, makeWorld } from "./testing.ts";
+import { ACCOUNT, expectEc2Error, makeWorld } from "./model.test-support.ts";
 
 test("describeNetworkInterfaces: every supported filter, wildcards, OR within and AND across", () => {
   const { model, clock, subnetId, subnetBId, instanceId, vpcId } = makeWorld();

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ACCOUNT, expectEc2Error, makeWorld } from "./testing.ts";
+import { ACCOUNT, expectEc2Error, makeWorld } from "./model.test-support.ts";
 
 test("runInstance: running at once, primary ENI attached at device 0, events in order", () => {
   const { model, events, subnetId, vpcId } = makeWorld();

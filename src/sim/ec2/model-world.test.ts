@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ACCOUNT, expectEc2Error, makeWorld } from "./testing.ts";
+import { ACCOUNT, expectEc2Error, makeWorld } from "./model.test-support.ts";
 
 const ID = (prefix: string) => new RegExp(`^${prefix}-[0-9a-f]{17}$`);
 

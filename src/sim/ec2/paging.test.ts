@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkPageParameters, encodeToken, paginate, type PagingRules } from "./paging.ts";
-import { expectEc2Error } from "./testing.ts";
+import { expectEc2Error } from "./model.test-support.ts";
 
 const rules: PagingRules = { action: "DescribeThings", min: 5, max: 1000, idsExcludeMaxResults: { idsParameter: "thingSet" } };
 const items = Array.from({ length: 12 }, (_, i) => ({ seq: i * 2 }));

@@ -32,7 +32,7 @@ import { CredentialStore, type TemporaryCredentials } from "./credentials.ts";
 import { Faults } from "./faults.ts";
 import { listenEc2, type Ec2Endpoint, type Ec2HandlerOptions } from "./server.ts";
 import { signV4 } from "./sigv4.ts";
-import { makeWorld, type TestWorld } from "./testing.ts";
+import { makeWorld, type TestWorld } from "./model.test-support.ts";
 import { Throttle } from "./throttle.ts";
 
 interface Rig {

@@ -1,5 +1,6 @@
-// Test support for the EC2 model's unit tests: a manual virtual clock, a seeded random source, an
-// assertion for EC2 errors, and a small world (VPC, subnets, instance) to start from.
+// Test support for the EC2 model's unit tests, and for tests of what follows the model (IMDS, the
+// fabric's sync): a manual virtual clock, a seeded random source, an assertion for EC2 errors, and
+// a small world (VPC, subnets, instance) to start from. Only tests import it; nothing ships it.
 
 import assert from "node:assert/strict";
 import type { Clock, WorldEvent } from "./types.ts";
