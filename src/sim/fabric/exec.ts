@@ -88,6 +88,11 @@ export function netnsPathOf(netns: string): string {
   return `/run/netns/${netns}`;
 }
 
+/** Creates a network namespace (fails if it exists). */
+export async function addNetns(netns: string): Promise<void> {
+  await run("ip", ["netns", "add", netns], { timeoutMs: 30_000 });
+}
+
 /** Runs `ip -n NETNS -batch -` with one command per line; one process for any number of changes. */
 export async function ipBatch(netns: string, lines: readonly string[], options: { force?: boolean } = {}): Promise<void> {
   if (lines.length === 0) return;
@@ -107,6 +112,23 @@ export function runInNetns(netns: string, file: string, args: readonly string[],
 export async function nftApply(netns: string, script: string): Promise<void> {
   if (script.trim() === "") return;
   await runInNetns(netns, "nft", ["-f", "-"], { input: script, timeoutMs: 30_000 });
+}
+
+/** An `add element` / `delete element` statement for an nft script; empty when there is nothing to change. */
+export function elementStatement(verb: "add" | "delete", table: string, set: string, elements: readonly string[]): string {
+  if (elements.length === 0) return "";
+  return `${verb} element ip ${table} ${set} { ${elements.join(", ")} }\n`;
+}
+
+/** The packet counts of a table's named counters. */
+export async function nftCounters(netns: string, table: string): Promise<Map<string, number>> {
+  const { stdout } = await runInNetns(netns, "nft", ["-j", "list", "counters", "table", "ip", table], { timeoutMs: 30_000 });
+  const packets = new Map<string, number>();
+  const parsed = JSON.parse(stdout) as { nftables?: Array<{ counter?: { name: string; packets: number } }> };
+  for (const entry of parsed.nftables ?? []) {
+    if (entry.counter !== undefined) packets.set(entry.counter.name, entry.counter.packets);
+  }
+  return packets;
 }
 
 export async function sysctlSet(netns: string, settings: Readonly<Record<string, string | number>>): Promise<void> {

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Ec2Model } from "../ec2/model.ts";
 import { loadInstanceTypes } from "../ec2/instance-types.ts";
-import { ManualClock, seededRandom } from "../ec2/testing.ts";
+import { ManualClock, seededRandom } from "../ec2/model.test-support.ts";
 import type { WorldEvent } from "../ec2/types.ts";
 import { FabricSync } from "../fabric-sync.ts";
 import type { Fabric } from "./fabric.ts";

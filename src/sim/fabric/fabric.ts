@@ -2,75 +2,33 @@
 // addresses and prefixes, source/destination check, public addresses) into kernel networking
 // inside network namespaces of this run:
 //
-//   <prefix><instance-id>  one per instance; eth<N> is the ENI at device index N
-//   <prefix>router         the VPC router; one veth per attached ENI, services on its lo
-//   <prefix>igw            the internet gateway (stateless 1:1 NAT)
-//   <prefix>ext            an "internet" host, 203.0.113.10, running echo-server.ts
+//   <prefix><instance-id>  one per instance; eth<N> is the ENI at device index N (instance-namespaces.ts)
+//   <prefix>router         the VPC router; one veth per attached ENI (eni-links.ts), services on its lo
+//                          (vpc-router.ts), delivery by assignment (eni-delivery.ts) and the
+//                          source/destination check (source-dest-check.ts)
+//   <prefix>igw            the internet gateway, stateless 1:1 NAT (internet-gateway.ts)
+//   <prefix>ext            an "internet" host, 203.0.113.10, running echo-server.ts (external-host.ts)
 //
-// The router delivers by assignment, as the VPC does: every private address and prefix EC2
-// assigned to an ENI is routed to that ENI's MAC (a permanent neighbour entry for the ENI's primary
-// address, every other destination "via" it), unassigned VPC addresses hit a blackhole, and an
-// nftables source check drops what an ENI sends from an address it does not own. Nothing here ever
-// touches the root namespace: every link is created inside a namespace of the run, with its peer
-// moved straight into another one.
+// This class is the fabric's one face: it checks every request, keeps which ENI is plugged where,
+// runs the changes of one instance or ENI one after another (different ones in parallel), and lets
+// destroy() wait for what is under way. Nothing here ever touches the root namespace: every link is
+// created inside a namespace of the run, with its peer moved straight into another one.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import type { Socket } from "node:net";
-import { fileURLToPath } from "node:url";
-import {
-  CommandError,
-  KeyedSerializer,
-  NftCommitter,
-  createLimiter,
-  ipBatch,
-  netnsPathOf,
-  nftApply,
-  run,
-  runInNetns,
-  sysctlSet,
-} from "./exec.ts";
-import { cleanupByPrefix, deleteLinks, deleteNetns, listNetnsWithPrefix, pidsInNetns, terminatePids } from "./cleanup.ts";
-import { canonicalIpv4, cidrContains, formatCidr, kernelForm, parseCidr, parseIpv4, subnetGateway, type Cidr } from "./ipv4.ts";
-import { ENI_LINK_PREFIX, IGW_TABLE, ROUTER_TABLE, elementStatement, igwRuleset, routerRuleset } from "./rulesets.ts";
+import { CommandError, KeyedSerializer, addNetns, createLimiter, ipBatch, netnsPathOf, nftCounters } from "./exec.ts";
+import { cleanupByPrefix, listNetnsWithPrefix } from "./cleanup.ts";
+import { canonicalIpv4, cidrContains, formatCidr, parseCidr, parseIpv4, subnetGateway, type Cidr } from "./ipv4.ts";
+import { DEFAULT_MTU } from "./addresses.ts";
+import { EniLinkNames, linkExists, plugLines, unplug } from "./eni-links.ts";
+import { EniDelivery, destinationsOf } from "./eni-delivery.ts";
+import { EniSourceCheck, ROUTER_TABLE } from "./source-dest-check.ts";
+import { VpcRouter } from "./vpc-router.ts";
+import { IGW_TABLE, InternetGateway } from "./internet-gateway.ts";
+import { ExternalHost } from "./external-host.ts";
+import { bootPrimaryInterface, createInstanceNamespace, deleteInstanceNamespace, stopInstanceProcesses } from "./instance-namespaces.ts";
 
-/** The VPC router namespace of the run with this prefix (the CLI creates it to start the daemon inside). */
-export function routerNetnsName(prefix: string): string {
-  return `${prefix}router`;
-}
-
-/** Where vpcsim's EC2 API listens (on the router's lo). */
-export const EC2_ENDPOINT_ADDRESS = "192.0.2.10";
-/** Reserved for the Kubernetes API stand-in. */
-export const KUBERNETES_ENDPOINT_ADDRESS = "192.0.2.20";
-export const IMDS_ADDRESS = "169.254.169.254";
-/** The external host behind the internet gateway; its echo server answers on TCP 80 (HTTP) and 7. */
-export const EXTERNAL_HOST_ADDRESS = "203.0.113.10";
-const EXTERNAL_GATEWAY_ADDRESS = "203.0.113.1";
-
-/** The addresses vpcsim's servers listen on inside the router namespace, and the external host. */
-export const SERVICE_ADDRESSES = {
-  ec2: EC2_ENDPOINT_ADDRESS,
-  kubernetes: KUBERNETES_ENDPOINT_ADDRESS,
-  imds: IMDS_ADDRESS,
-  externalHost: EXTERNAL_HOST_ADDRESS,
-} as const;
-const EXTERNAL_PREFIX_LENGTH = 24;
-
-// The router↔gateway transfer link. Link-local on purpose: 100.64.0.0/10, the usual choice, is
-// also what EKS custom networking adds as a secondary VPC CIDR, and the two would collide.
-const TRANSFER_ROUTER_ADDRESS = "169.254.252.1";
-const TRANSFER_IGW_ADDRESS = "169.254.252.2";
-const TRANSFER_PREFIX_LENGTH = 30;
-
-const ROUTER_IGW_LINK = "igw"; // in the router, toward the gateway (must not start with ENI_LINK_PREFIX)
-const IGW_ROUTER_LINK = "rtr"; // in the gateway, toward the router
-const IGW_EXTERNAL_LINK = "ext"; // in the gateway, toward the external host
-const EXTERNAL_LINK = "eth0"; // in the external host
-
-const DEFAULT_MTU = 9001; // EC2's jumbo frames inside a VPC
-const INTERNET_MTU = 1500; // beyond the gateway, so path MTU discovery behaves as on AWS
-const COMMAND_TIMEOUT_MS = 30_000;
+export { routerNetnsName } from "./vpc-router.ts";
+export { EC2_ENDPOINT_ADDRESS, EXTERNAL_HOST_ADDRESS, IMDS_ADDRESS, KUBERNETES_ENDPOINT_ADDRESS, SERVICE_ADDRESSES } from "./addresses.ts";
+export { cleanupByPrefix } from "./cleanup.ts";
 
 export interface FabricOptions {
   /** Per-run prefix of every namespace, e.g. "vs-ab12-": lower-case letters, digits, dashes, ending in "-". */
@@ -109,20 +67,15 @@ export interface FabricCounters {
   unmappedInbound: number;
 }
 
-interface EniRecord {
+/** An ENI plugged into an instance: its link, and its entries in the router's delivery and check. */
+interface PluggedEni {
   eniId: string;
   link: string; // router-side veth
-  mac: string;
   primaryIp: string;
   instanceId: string;
   deviceIndex: number;
-  /** Destinations in the nft set, exactly (nft transactions are all-or-nothing). */
-  elements: Set<string>;
-  /** Destinations routed to this ENI, as far as known; see routesUncertain. */
-  routes: Set<string>;
-  /** A route batch failed part-way: the routes must be rebuilt from scratch on the next change. */
-  routesUncertain: boolean;
-  sourceDestCheck: boolean;
+  delivery: EniDelivery;
+  check: EniSourceCheck;
 }
 
 interface InstanceRecord {
@@ -154,20 +107,6 @@ function checkDeviceIndex(deviceIndex: number): void {
   }
 }
 
-/** A destination as stored: "a.b.c.d" for one address, "a.b.c.d/n" for a prefix. */
-function destinationOf(text: string): string {
-  if (!text.includes("/")) return canonicalIpv4(text);
-  return kernelForm(parseCidr(text));
-}
-
-function routeTarget(destination: string): string {
-  return destination.includes("/") ? destination : `${destination}/32`;
-}
-
-function difference<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): T[] {
-  return [...a].filter((item) => !b.has(item));
-}
-
 function isMissingDevice(error: unknown): boolean {
   return error instanceof CommandError && /Cannot find device|does not exist|No such device/.test(error.stderr);
 }
@@ -183,17 +122,15 @@ export class Fabric {
   /** The external host's namespace (203.0.113.10). */
   readonly externalNetns: string;
 
+  readonly #router: VpcRouter;
+  readonly #igw: InternetGateway;
+  readonly #external: ExternalHost;
   readonly #vpcCidrs: Cidr[] = [];
-  readonly #gateways = new Set<string>();
   readonly #instances = new Map<string, InstanceRecord>();
-  readonly #enis = new Map<string, EniRecord>();
-  readonly #links = new Map<string, string>(); // router-side link → eniId
-  readonly #publicByPrivate = new Map<string, string>();
+  readonly #enis = new Map<string, PluggedEni>();
+  readonly #links = new EniLinkNames();
   readonly #serial = new KeyedSerializer();
   readonly #limit: <T>(task: () => Promise<T>) => Promise<T>;
-  readonly #routerNft: NftCommitter;
-  readonly #igwNft: NftCommitter;
-  #echo: { child: ChildProcess; exited: Promise<void> } | undefined;
   #destroyed = false;
   /** Operations under way; destroy() lets them finish first, so none recreates anything after it. */
   readonly #inflight = new Set<Promise<unknown>>();
@@ -205,13 +142,14 @@ export class Fabric {
     this.prefix = options.prefix;
     this.mtu = options.mtu ?? DEFAULT_MTU;
     if (!Number.isInteger(this.mtu) || this.mtu < 576 || this.mtu > 65535) throw new Error(`invalid MTU ${this.mtu}`);
-    this.routerNetns = routerNetnsName(this.prefix);
-    this.routerNetnsPath = netnsPathOf(this.routerNetns);
-    this.igwNetns = `${this.prefix}igw`;
-    this.externalNetns = `${this.prefix}ext`;
+    this.#router = new VpcRouter(this.prefix);
+    this.#igw = new InternetGateway(this.prefix);
+    this.#external = new ExternalHost(this.prefix);
+    this.routerNetns = this.#router.netns;
+    this.routerNetnsPath = this.#router.netnsPath;
+    this.igwNetns = this.#igw.netns;
+    this.externalNetns = this.#external.netns;
     this.#limit = createLimiter(options.concurrency ?? 8);
-    this.#routerNft = new NftCommitter(this.routerNetns);
-    this.#igwNft = new NftCommitter(this.igwNetns);
   }
 
   /**
@@ -225,7 +163,7 @@ export class Fabric {
     // The router namespace may exist already, empty: vpcsim's daemon is started inside it and
     // builds the fabric from there. Any other namespace of the prefix means a run is still up.
     const existing = await listNetnsWithPrefix(fabric.prefix);
-    const adoptRouter = existing.includes(fabric.routerNetns) && (await fabric.#routerIsEmpty());
+    const adoptRouter = existing.includes(fabric.routerNetns) && (await fabric.#router.isEmpty());
     const others = existing.filter((name) => !(adoptRouter && name === fabric.routerNetns));
     if (others.length > 0) {
       throw new Error(`namespaces with prefix ${fabric.prefix} exist already (${others.join(", ")}); run \`vpcsim down\` first`);
@@ -257,111 +195,17 @@ export class Fabric {
     return [...this.#instances.keys()];
   }
 
-  /** True if the router namespace has nothing in it but a loopback link (nobody has built it yet). */
-  async #routerIsEmpty(): Promise<boolean> {
-    const { stdout } = await run("ip", ["-n", this.routerNetns, "-o", "link", "show"], { timeoutMs: COMMAND_TIMEOUT_MS });
-    return stdout.trim().split("\n").every((line) => / lo: /.test(line));
-  }
-
   async #build(cidrs: Cidr[], withEchoServer: boolean, adoptRouter: boolean): Promise<void> {
     const created = adoptRouter ? [this.igwNetns, this.externalNetns] : [this.routerNetns, this.igwNetns, this.externalNetns];
-    await Promise.all(created.map((netns) => this.#addNetns(netns)));
+    await Promise.all(created.map((netns) => addNetns(netns)));
     // The echo server needs only its namespace; it starts while the links are being built.
-    const echo = withEchoServer ? this.#startEchoServer() : Promise.resolve();
-    const noIpv6 = { "net.ipv6.conf.all.disable_ipv6": 1, "net.ipv6.conf.default.disable_ipv6": 1 };
-    const forwarding = {
-      "net.ipv4.ip_forward": 1,
-      // A new namespace inherits the host's IPv4 settings; a host with rp_filter set would make the
-      // router drop asymmetric traffic (replies leaving a secondary ENI) that the VPC delivers.
-      "net.ipv4.conf.all.rp_filter": 0,
-      "net.ipv4.conf.default.rp_filter": 0,
-      "net.ipv4.conf.all.send_redirects": 0,
-      "net.ipv4.conf.default.send_redirects": 0,
-      ...noIpv6,
-    };
-    await Promise.all([
-      sysctlSet(this.routerNetns, {
-        ...forwarding,
-        // The router answers ARP for its own addresses (gateways, services) on every ENI link…
-        "net.ipv4.conf.all.arp_ignore": 0,
-        // …and, by proxy, for any address it routes to another link: the addresses EC2 assigned.
-        // Set as the default so every ENI link created later has it.
-        "net.ipv4.conf.default.proxy_arp": 1,
-      }),
-      sysctlSet(this.igwNetns, forwarding),
-      sysctlSet(this.externalNetns, noIpv6),
-    ]);
-    const router: string[] = [
-      "link set lo up",
-      `addr replace ${EC2_ENDPOINT_ADDRESS}/32 dev lo`,
-      `addr replace ${KUBERNETES_ENDPOINT_ADDRESS}/32 dev lo`,
-      `addr replace ${IMDS_ADDRESS}/32 dev lo`,
-      `link add ${ROUTER_IGW_LINK} mtu ${this.mtu} type veth peer name ${IGW_ROUTER_LINK} netns ${this.igwNetns} mtu ${this.mtu}`,
-      `link set ${ROUTER_IGW_LINK} up`,
-      `addr add ${TRANSFER_ROUTER_ADDRESS}/${TRANSFER_PREFIX_LENGTH} dev ${ROUTER_IGW_LINK}`,
-      `route add default via ${TRANSFER_IGW_ADDRESS} dev ${ROUTER_IGW_LINK}`,
-    ];
-    const igw: string[] = [
-      "link set lo up",
-      `link set ${IGW_ROUTER_LINK} up`,
-      `addr add ${TRANSFER_IGW_ADDRESS}/${TRANSFER_PREFIX_LENGTH} dev ${IGW_ROUTER_LINK}`,
-      `link add ${IGW_EXTERNAL_LINK} mtu ${INTERNET_MTU} type veth peer name ${EXTERNAL_LINK} netns ${this.externalNetns} mtu ${INTERNET_MTU}`,
-      `link set ${IGW_EXTERNAL_LINK} up`,
-      `addr add ${EXTERNAL_GATEWAY_ADDRESS}/${EXTERNAL_PREFIX_LENGTH} dev ${IGW_EXTERNAL_LINK}`,
-    ];
-    await ipBatch(this.routerNetns, router);
-    await ipBatch(this.igwNetns, igw);
-    await Promise.all([
-      ipBatch(this.externalNetns, [
-        "link set lo up",
-        `link set ${EXTERNAL_LINK} up`,
-        `addr add ${EXTERNAL_HOST_ADDRESS}/${EXTERNAL_PREFIX_LENGTH} dev ${EXTERNAL_LINK}`,
-        `route add default via ${EXTERNAL_GATEWAY_ADDRESS} dev ${EXTERNAL_LINK}`,
-      ]),
-      nftApply(this.routerNetns, routerRuleset()),
-      nftApply(this.igwNetns, igwRuleset(IGW_ROUTER_LINK, IGW_EXTERNAL_LINK, EXTERNAL_GATEWAY_ADDRESS)),
-    ]);
+    const echo = withEchoServer ? this.#external.startEchoServer() : Promise.resolve();
+    await Promise.all([this.#router.setSysctls(), this.#igw.setSysctls(), this.#external.setSysctls()]);
+    await this.#router.buildLinks({ mtu: this.mtu, igwNetns: this.igwNetns });
+    await this.#igw.buildLinks({ externalNetns: this.externalNetns });
+    await Promise.all([this.#external.buildLinks(), this.#router.loadRuleset(), this.#igw.loadRuleset()]);
     for (const cidr of cidrs) await this.addVpcCidr(formatCidr(cidr));
     await echo;
-  }
-
-  async #addNetns(netns: string): Promise<void> {
-    await run("ip", ["netns", "add", netns], { timeoutMs: COMMAND_TIMEOUT_MS });
-  }
-
-  async #startEchoServer(): Promise<void> {
-    const script = fileURLToPath(new URL("./echo-server.ts", import.meta.url));
-    const child = spawn("nsenter", [`--net=${netnsPathOf(this.externalNetns)}`, process.execPath, script], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    this.#echo = { child, exited };
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
-      if (stderr.length < 4096) stderr += chunk.toString();
-    });
-    await new Promise<void>((resolve, reject) => {
-      let stdout = "";
-      const timer = setTimeout(() => reject(new Error(`echo server did not start within 15 s: ${stderr.trim()}`)), 15_000);
-      child.stdout.on("data", (chunk: Buffer) => {
-        stdout += chunk.toString();
-        if (stdout.includes("ready\n")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once("error", (error) => {
-        clearTimeout(timer);
-        reject(new Error(`echo server: ${error.message}`));
-      });
-      child.once("exit", (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`echo server exited (${signal ?? `exit ${code}`}) before it was ready: ${stderr.trim()}`));
-      });
-    });
-    // It must not keep its owner's event loop alive, and it dies with its owner (stdin closes).
-    child.unref();
-    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as Socket).unref();
   }
 
   /** Routes a VPC CIDR: unassigned addresses in it are dropped in the router, never sent to the gateway. */
@@ -374,8 +218,8 @@ export class Fabric {
     const cidr = parseCidr(cidrText);
     const text = formatCidr(cidr);
     await this.#serial.run("vpc", async () => {
-      await ipBatch(this.routerNetns, [`route replace blackhole ${text}`]);
-      await ipBatch(this.igwNetns, [`route replace ${text} via ${TRANSFER_ROUTER_ADDRESS} dev ${IGW_ROUTER_LINK}`]);
+      await this.#router.blackhole(cidr);
+      await this.#igw.routeToVpc(cidr);
       if (!this.#vpcCidrs.some((known) => formatCidr(known) === text)) this.#vpcCidrs.push(cidr);
     });
   }
@@ -393,9 +237,7 @@ export class Fabric {
     }
     const gateway = subnet.gateway !== undefined ? canonicalIpv4(subnet.gateway) : subnetGateway(cidr);
     if (!cidrContains(cidr, parseIpv4(gateway))) throw new Error(`gateway ${gateway} is outside subnet ${subnet.cidr}`);
-    if (this.#gateways.has(gateway)) return;
-    await ipBatch(this.routerNetns, [`addr replace ${gateway}/32 dev lo`]);
-    this.#gateways.add(gateway);
+    await this.#router.addGateway(gateway);
   }
 
   /**
@@ -423,23 +265,12 @@ export class Fabric {
         const subnet = parseCidr(primaryEni.subnetCidr);
         const gateway = primaryEni.gateway !== undefined ? canonicalIpv4(primaryEni.gateway) : subnetGateway(subnet);
         await this.addSubnet({ cidr: primaryEni.subnetCidr, gateway });
-        await this.#addNetns(netns);
-        // Boot with an AMI's settings, not whatever a new namespace gets from this host: strict
-        // reverse-path filtering, as Amazon Linux ships it (node software loosens it on eth0, as
-        // the reference agent does; tests then catch software that forgets).
-        await sysctlSet(netns, { "net.ipv4.conf.all.rp_filter": 1, "net.ipv4.conf.default.rp_filter": 1 });
+        await createInstanceNamespace(netns);
         const record: InstanceRecord = { instanceId, netns, enis: new Map() };
         this.#instances.set(instanceId, record);
         try {
           await this.#attach(record, 0, primaryEni);
-          const primaryIp = canonicalIpv4(primaryEni.primaryIp);
-          await ipBatch(netns, [
-            "link set lo up",
-            "link set eth0 up",
-            `addr add ${primaryIp}/${subnet.prefixLength} brd + dev eth0`,
-            `route add default via ${gateway} dev eth0`,
-            `route add ${IMDS_ADDRESS} dev eth0`,
-          ]);
+          await bootPrimaryInterface(netns, { primaryIp: canonicalIpv4(primaryEni.primaryIp), prefixLength: subnet.prefixLength, gateway });
         } catch (error) {
           // Leave nothing half-built: the namespace goes, and with it the veth and its routes.
           await this.#forgetInstance(record).catch(() => {});
@@ -473,14 +304,14 @@ export class Fabric {
     const primaryIp = canonicalIpv4(spec.primaryIp);
     const subnet = parseCidr(spec.subnetCidr);
     if (!cidrContains(subnet, parseIpv4(primaryIp))) throw new Error(`${primaryIp} is outside subnet ${spec.subnetCidr}`);
-    const destinations = this.#destinations(primaryIp, spec.privateIps ?? [], spec.ipv4Prefixes ?? []);
+    const destinations = destinationsOf(primaryIp, spec.privateIps ?? [], spec.ipv4Prefixes ?? []);
     const sourceDestCheck = spec.sourceDestCheck ?? true;
     await this.#serial.run(`eni:${spec.eniId}`, async () => {
       const current = this.#enis.get(spec.eniId);
       if (current !== undefined) {
         if (current.instanceId === instance.instanceId && current.deviceIndex === deviceIndex) {
-          await this.#applyAddresses(current, destinations);
-          await this.#applySourceDestCheck(current, sourceDestCheck);
+          await this.#deliver(current, destinations);
+          await current.check.setEnabled(sourceDestCheck);
           return;
         }
         throw new Error(`${spec.eniId} is attached to ${current.instanceId} as eth${current.deviceIndex}; detach it first`);
@@ -488,43 +319,31 @@ export class Fabric {
       const occupant = instance.enis.get(deviceIndex);
       if (occupant !== undefined) throw new Error(`${instance.instanceId} has ${occupant} at device index ${deviceIndex} already`);
       await this.addSubnet({ cidr: spec.subnetCidr, ...(spec.gateway !== undefined ? { gateway: spec.gateway } : {}) });
-      const link = this.#linkNameFor(spec.eniId);
-      const record: EniRecord = {
+      const link = this.#links.nameFor(spec.eniId);
+      const eni: PluggedEni = {
         eniId: spec.eniId,
         link,
-        mac,
         primaryIp,
         instanceId: instance.instanceId,
         deviceIndex,
-        elements: new Set(),
-        routes: new Set(),
-        routesUncertain: false,
-        sourceDestCheck: true,
+        delivery: new EniDelivery(this.routerNetns, link, mac, primaryIp),
+        check: new EniSourceCheck(this.#router.nft, link),
       };
-      this.#links.set(link, spec.eniId);
+      this.#links.claim(link, spec.eniId);
       instance.enis.set(deviceIndex, spec.eniId);
       try {
         await ipBatch(this.routerNetns, [
-          `link add ${link} mtu ${this.mtu} type veth peer name eth${deviceIndex} netns ${instance.netns} address ${mac} mtu ${this.mtu}`,
-          // Answer proxied ARP at once; the kernel's default holds replies back up to 0.8 s.
-          `ntable change name arp_cache dev ${link} proxy_delay 0`,
-          `link set ${link} up`,
-          `neigh replace ${primaryIp} lladdr ${mac} dev ${link} nud permanent`,
-          ...[...destinations].map((destination) => this.#routeLine(record, destination)),
+          ...plugLines({ link, mtu: this.mtu, instanceNetns: instance.netns, deviceIndex, mac }),
+          ...eni.delivery.plugLines(destinations),
         ]);
-        for (const destination of destinations) record.routes.add(destination);
-        this.#enis.set(spec.eniId, record);
-        await this.#routerNft.apply(
-          elementStatement("add", ROUTER_TABLE, "eni_sources", [...destinations].map((d) => `"${link}" . ${d}`)) +
-            (sourceDestCheck ? "" : elementStatement("add", ROUTER_TABLE, "unchecked_enis", [`"${link}"`])),
-        );
-        for (const destination of destinations) record.elements.add(destination);
-        record.sourceDestCheck = sourceDestCheck;
+        eni.delivery.plugged(destinations);
+        this.#enis.set(spec.eniId, eni);
+        await eni.check.plug(destinations, sourceDestCheck);
       } catch (error) {
         this.#enis.delete(spec.eniId);
-        this.#links.delete(link);
+        this.#links.release(link);
         instance.enis.delete(deviceIndex);
-        await deleteLinks(this.routerNetns, [link]).catch(() => {});
+        await unplug(this.routerNetns, link).catch(() => {});
         throw error;
       }
     });
@@ -538,24 +357,20 @@ export class Fabric {
   async #detachEni(request: { eniId: string }): Promise<void> {
     checkId("network interface", request.eniId);
     await this.#serial.run(`eni:${request.eniId}`, async () => {
-      const record = this.#enis.get(request.eniId);
-      if (record === undefined) return;
-      await this.#removeEni(record);
+      const eni = this.#enis.get(request.eniId);
+      if (eni === undefined) return;
+      await this.#removeEni(eni);
     });
   }
 
-  async #removeEni(record: EniRecord): Promise<void> {
+  async #removeEni(eni: PluggedEni): Promise<void> {
     // Stop accepting its sources first, then remove the link (which takes its routes along).
-    await this.#routerNft.apply(
-      elementStatement("delete", ROUTER_TABLE, "eni_sources", [...record.elements].map((d) => `"${record.link}" . ${d}`)) +
-        (record.sourceDestCheck ? "" : elementStatement("delete", ROUTER_TABLE, "unchecked_enis", [`"${record.link}"`])),
-    );
-    record.elements.clear();
-    await deleteLinks(this.routerNetns, [record.link]);
-    this.#enis.delete(record.eniId);
-    this.#links.delete(record.link);
-    const instance = this.#instances.get(record.instanceId);
-    if (instance !== undefined && instance.enis.get(record.deviceIndex) === record.eniId) instance.enis.delete(record.deviceIndex);
+    await eni.check.unplug();
+    await unplug(this.routerNetns, eni.link);
+    this.#enis.delete(eni.eniId);
+    this.#links.release(eni.link);
+    const instance = this.#instances.get(eni.instanceId);
+    if (instance !== undefined && instance.enis.get(eni.deviceIndex) === eni.eniId) instance.enis.delete(eni.deviceIndex);
   }
 
   /**
@@ -571,70 +386,25 @@ export class Fabric {
   async #setEniAddresses(request: { eniId: string; privateIps: readonly string[]; ipv4Prefixes: readonly string[] }): Promise<void> {
     checkId("network interface", request.eniId);
     await this.#serial.run(`eni:${request.eniId}`, async () => {
-      const record = this.#enis.get(request.eniId);
-      if (record === undefined) return;
-      await this.#applyAddresses(record, this.#destinations(record.primaryIp, request.privateIps, request.ipv4Prefixes));
+      const eni = this.#enis.get(request.eniId);
+      if (eni === undefined) return;
+      await this.#deliver(eni, destinationsOf(eni.primaryIp, request.privateIps, request.ipv4Prefixes));
     });
   }
 
-  #destinations(primaryIp: string, privateIps: readonly string[], prefixes: readonly string[]): Set<string> {
-    const destinations = new Set<string>([primaryIp]);
-    for (const address of privateIps) destinations.add(canonicalIpv4(address));
-    for (const prefix of prefixes) destinations.add(destinationOf(prefix));
-    return destinations;
-  }
-
-  #routeLine(record: EniRecord, destination: string): string {
-    // Only the primary address is resolved on the link (a permanent neighbour entry); everything
-    // else goes "via" it, so the router never ARPs toward an instance and needs one neighbour
-    // entry per ENI however many addresses it has.
-    if (destination === record.primaryIp) return `route replace ${destination}/32 dev ${record.link}`;
-    return `route replace ${routeTarget(destination)} via ${record.primaryIp} dev ${record.link} onlink`;
-  }
-
-  async #applyAddresses(record: EniRecord, desired: ReadonlySet<string>): Promise<void> {
-    const removeElements = difference(record.elements, desired);
-    const addElements = difference(desired, record.elements);
+  async #deliver(eni: PluggedEni, desired: ReadonlySet<string>): Promise<void> {
     try {
-      // Sources first when removing (an address stops being usable before it stops being
-      // delivered); for additions the order does not matter.
-      await this.#routerNft.apply(
-        elementStatement("delete", ROUTER_TABLE, "eni_sources", removeElements.map((d) => `"${record.link}" . ${d}`)) +
-          elementStatement("add", ROUTER_TABLE, "eni_sources", addElements.map((d) => `"${record.link}" . ${d}`)),
-      );
-      for (const destination of removeElements) record.elements.delete(destination);
-      for (const destination of addElements) record.elements.add(destination);
-
-      const lines: string[] = [];
-      if (record.routesUncertain) {
-        // After a partial failure the kernel's state is unknown: rebuild this ENI's routes whole.
-        lines.push(`route flush dev ${record.link}`, `neigh replace ${record.primaryIp} lladdr ${record.mac} dev ${record.link} nud permanent`);
-        for (const destination of desired) lines.push(this.#routeLine(record, destination));
-      } else {
-        for (const destination of difference(record.routes, desired)) lines.push(`route del ${routeTarget(destination)} dev ${record.link}`);
-        for (const destination of difference(desired, record.routes)) lines.push(this.#routeLine(record, destination));
-      }
-      if (lines.length === 0) return;
-      record.routesUncertain = true;
-      await ipBatch(this.routerNetns, lines);
-      record.routes = new Set(desired);
-      record.routesUncertain = false;
+      // Sources first: an address stops being usable before it stops being delivered (for
+      // additions the order does not matter).
+      await eni.check.apply(desired);
+      await eni.delivery.apply(desired);
     } catch (error) {
-      if (isMissingDevice(error) && !(await this.#routerLinkExists(record.link))) {
+      if (isMissingDevice(error) && !(await linkExists(this.routerNetns, eni.link))) {
         // The instance namespace vanished under us (its veth pair went with it): forget the ENI.
-        await this.#removeEni(record).catch(() => {});
+        await this.#removeEni(eni).catch(() => {});
         return;
       }
       throw error;
-    }
-  }
-
-  async #routerLinkExists(link: string): Promise<boolean> {
-    try {
-      await run("ip", ["-n", this.routerNetns, "link", "show", "dev", link], { timeoutMs: COMMAND_TIMEOUT_MS });
-      return true;
-    } catch {
-      return false;
     }
   }
 
@@ -646,16 +416,8 @@ export class Fabric {
   async #setSourceDestCheck(request: { eniId: string; enabled: boolean }): Promise<void> {
     checkId("network interface", request.eniId);
     await this.#serial.run(`eni:${request.eniId}`, async () => {
-      const record = this.#enis.get(request.eniId);
-      if (record === undefined) return;
-      await this.#applySourceDestCheck(record, request.enabled);
+      await this.#enis.get(request.eniId)?.check.setEnabled(request.enabled);
     });
-  }
-
-  async #applySourceDestCheck(record: EniRecord, enabled: boolean): Promise<void> {
-    if (record.sourceDestCheck === enabled) return;
-    await this.#routerNft.apply(elementStatement(enabled ? "delete" : "add", ROUTER_TABLE, "unchecked_enis", [`"${record.link}"`]));
-    record.sourceDestCheck = enabled;
   }
 
   /**
@@ -671,33 +433,12 @@ export class Fabric {
     const privateIp = canonicalIpv4(request.privateIp);
     const publicIp = request.publicIp === undefined ? undefined : canonicalIpv4(request.publicIp);
     this.#checkLive();
-    await this.#serial.run("public", async () => {
-      if (this.#publicByPrivate.get(privateIp) === publicIp) return;
-      const unmap = new Map<string, string>(); // private → public
-      const old = this.#publicByPrivate.get(privateIp);
-      if (old !== undefined) unmap.set(privateIp, old);
-      if (publicIp !== undefined) {
-        for (const [otherPrivate, otherPublic] of this.#publicByPrivate) {
-          if (otherPublic === publicIp) unmap.set(otherPrivate, otherPublic);
-        }
-      }
-      let script =
-        elementStatement("delete", IGW_TABLE, "private_to_public", [...unmap.keys()]) +
-        elementStatement("delete", IGW_TABLE, "public_to_private", [...unmap.values()]);
-      if (publicIp !== undefined) {
-        script +=
-          elementStatement("add", IGW_TABLE, "private_to_public", [`${privateIp} : ${publicIp}`]) +
-          elementStatement("add", IGW_TABLE, "public_to_private", [`${publicIp} : ${privateIp}`]);
-      }
-      await this.#igwNft.apply(script);
-      for (const key of unmap.keys()) this.#publicByPrivate.delete(key);
-      if (publicIp !== undefined) this.#publicByPrivate.set(privateIp, publicIp);
-    });
+    await this.#serial.run("public", () => this.#igw.setPublicAddress(privateIp, publicIp));
   }
 
   /** Public address mappings, private → public. */
   get publicAddresses(): ReadonlyMap<string, string> {
-    return new Map(this.#publicByPrivate);
+    return this.#igw.publicAddresses;
   }
 
   /**
@@ -715,14 +456,14 @@ export class Fabric {
       const record = this.#instances.get(request.instanceId);
       if (record !== undefined) await this.#forgetInstance(record);
       else {
-        await terminatePids(await pidsInNetns([netns]));
-        await deleteNetns([netns]);
+        await stopInstanceProcesses(netns);
+        await deleteInstanceNamespace(netns);
       }
     });
   }
 
   async #forgetInstance(record: InstanceRecord): Promise<void> {
-    await terminatePids(await pidsInNetns([record.netns]));
+    await stopInstanceProcesses(record.netns);
     await Promise.all(
       [...record.enis.values()].map((eniId) =>
         this.#serial.run(`eni:${eniId}`, async () => {
@@ -731,22 +472,13 @@ export class Fabric {
         }),
       ),
     );
-    await deleteNetns([record.netns]);
+    await deleteInstanceNamespace(record.netns);
     this.#instances.delete(record.instanceId);
   }
 
   /** The drop counters of the source check and the internet gateway. */
   async counters(): Promise<FabricCounters> {
-    const read = async (netns: string, table: string): Promise<Map<string, number>> => {
-      const { stdout } = await runInNetns(netns, "nft", ["-j", "list", "counters", "table", "ip", table], { timeoutMs: COMMAND_TIMEOUT_MS });
-      const packets = new Map<string, number>();
-      const parsed = JSON.parse(stdout) as { nftables?: Array<{ counter?: { name: string; packets: number } }> };
-      for (const entry of parsed.nftables ?? []) {
-        if (entry.counter !== undefined) packets.set(entry.counter.name, entry.counter.packets);
-      }
-      return packets;
-    };
-    const [router, igw] = await Promise.all([read(this.routerNetns, ROUTER_TABLE), read(this.igwNetns, IGW_TABLE)]);
+    const [router, igw] = await Promise.all([nftCounters(this.routerNetns, ROUTER_TABLE), nftCounters(this.igwNetns, IGW_TABLE)]);
     return {
       spoofedSources: router.get("spoofed_sources") ?? 0,
       unmappedOutbound: igw.get("unmapped_outbound") ?? 0,
@@ -761,25 +493,13 @@ export class Fabric {
   async destroy(): Promise<void> {
     this.#destroyed = true;
     await Promise.allSettled([...this.#inflight]);
-    const echo = this.#echo;
-    if (echo !== undefined) {
-      this.#echo = undefined;
-      // Hold the event loop open until it has really gone.
-      echo.child.ref();
-      if (echo.child.exitCode === null && echo.child.signalCode === null) {
-        echo.child.kill("SIGTERM");
-        const timer = setTimeout(() => echo.child.kill("SIGKILL"), 2000);
-        await echo.exited;
-        clearTimeout(timer);
-      }
-      echo.child.stdin?.destroy();
-    }
+    await this.#external.stopEchoServer();
     await cleanupByPrefix(this.prefix);
     this.#instances.clear();
     this.#enis.clear();
     this.#links.clear();
-    this.#publicByPrivate.clear();
-    this.#gateways.clear();
+    this.#igw.forget();
+    this.#router.forget();
   }
 
   #checkLive(): void {
@@ -794,23 +514,4 @@ export class Fabric {
     operation.then(forget, forget);
     return operation;
   }
-
-  /**
-   * The router-side link of an ENI: "v" + the id's last 14 hex digits (15 characters, the kernel's
-   * limit), so an operator can tell which ENI a link serves. Two ENIs whose ids end alike fall back
-   * to a hash of the id.
-   */
-  #linkNameFor(eniId: string): string {
-    const tail = eniId.replace(/^eni-/, "").toLowerCase().replace(/[^a-z0-9]/g, "").slice(-14);
-    let name = `${ENI_LINK_PREFIX}${tail}`;
-    const owner = this.#links.get(name);
-    if (tail.length < 4 || (owner !== undefined && owner !== eniId)) {
-      name = `${ENI_LINK_PREFIX}${createHash("sha256").update(eniId).digest("hex").slice(0, 14)}`;
-      const hashedOwner = this.#links.get(name);
-      if (hashedOwner !== undefined && hashedOwner !== eniId) throw new Error(`link name collision between ${eniId} and ${hashedOwner}`);
-    }
-    return name;
-  }
 }
-
-export { cleanupByPrefix } from "./cleanup.ts";

@@ -8,7 +8,7 @@ import { MetadataService } from "@aws-sdk/ec2-metadata-service";
 import { fromInstanceMetadata } from "@smithy/credential-provider-imds";
 import { Ec2Model } from "../ec2/model.ts";
 import { loadInstanceTypes } from "../ec2/instance-types.ts";
-import { ManualClock, seededRandom } from "../ec2/testing.ts";
+import { ManualClock, seededRandom } from "../ec2/model.test-support.ts";
 import { ImdsView } from "./imds-view.ts";
 import { createImdsHandler } from "./imds-server.ts";
 import { lookupMetadata } from "./metadata-tree.ts";
