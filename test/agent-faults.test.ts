@@ -11,7 +11,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { AgentProcess, enisOf } from "./agent-harness.ts";
 import { datapathUnavailable, ROOT, runCommand, SimRun, waitFor } from "./harness.ts";
-import { MIN_CLIENT_PROTOCOL_VERSION, PROTOCOL_VERSION } from "../src/agent/rpc/protocol.ts";
+import { MIN_CLIENT_PROTOCOL_VERSION, PROTOCOL_VERSION } from "../src/ipam-rpc/protocol.ts";
 import type { CallRecord } from "../src/sim/ec2/call-log.ts";
 
 const skip = datapathUnavailable();

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
-import { allocate, release, type AllocateParams } from "../src/agent/rpc/client.ts";
+import { allocate, release, type AllocateParams } from "../src/ipam-rpc/client.ts";
 import { podHostVethName } from "../src/datapath/veth-name.ts";
 import { ROOT, runCommand, SimRun, VPCSIM, waitFor } from "./harness.ts";
 

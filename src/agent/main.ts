@@ -22,7 +22,7 @@ import { createAgentMetrics, startMetricsServer } from "./observability/metrics.
 import { startIntrospectionServer, type AgentHealthStatus } from "./observability/introspection.ts";
 import { introspectionSource } from "./introspection-source.ts";
 import { startRpcServer } from "./rpc/server.ts";
-import { RpcError } from "./rpc/protocol.ts";
+import { RpcError } from "../ipam-rpc/protocol.ts";
 import { RequestBudget } from "../aws/request-budget.ts";
 import { Imds } from "../aws/imds.ts";
 import { createEc2Client, ec2Context } from "../aws/ec2-client.ts";

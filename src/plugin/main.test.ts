@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startRpcServer, type RpcServer } from "../agent/rpc/server.ts";
-import { recordingHandlers, tempDir, type RecordingHandlers } from "../agent/rpc/testing.ts";
+import { tempDir } from "../ipam-rpc/calls.test-support.ts";
+import { recordingHandlers, type RecordingHandlers } from "../agent/rpc/server.test-support.ts";
 import { run } from "../datapath/exec.ts";
 import { removeNamespaces, skipWithoutRoot } from "../datapath/node-netns.test-support.ts";
 

@@ -2,7 +2,7 @@
 // address and wires the pod (reference §5.3); DEL gives it back and unwires it, and still succeeds when
 // the agent is gone (from prevResult); CHECK names what drifted; STATUS says whether the agent can serve;
 // GC releases what the runtime no longer knows. Bundled into one executable: it imports only src/cni,
-// src/datapath and the agent's RPC client, never the AWS SDK.
+// src/datapath and src/ipam-rpc (the agent's protocol), never the AWS SDK.
 
 import { existsSync } from "node:fs";
 import {
@@ -18,7 +18,7 @@ import {
 import { checkPodNetwork, setupPodNetwork, teardownPodNetwork, NetnsNotFoundError } from "../datapath/pod/index.ts";
 import { podHostVethName } from "../datapath/veth-name.ts";
 import { validateIfName } from "../datapath/validate.ts";
-import { allocate, gc as gcRpc, health, release, type RpcCallError } from "../agent/rpc/client.ts";
+import { allocate, gc as gcRpc, health, release, type RpcCallError } from "../ipam-rpc/client.ts";
 import { fileLog, type PluginLog } from "./log.ts";
 import { pluginConf, type PluginConf } from "./netconf.ts";
 import { dummyInterface, podStateFromResult, type PodState } from "./pod-state.ts";

@@ -4,10 +4,11 @@ import { connect, createServer, type Server } from "node:net";
 import { link, stat, writeFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startRpcServer, type RpcRequestEvent, type RpcServer } from "./server.ts";
-import { MIN_CLIENT_PROTOCOL_VERSION, PROTOCOL_VERSION, RpcError, checkClientVersion } from "./protocol.ts";
+import { MIN_CLIENT_PROTOCOL_VERSION, PROTOCOL_VERSION, RpcError, checkClientVersion } from "../../ipam-rpc/protocol.ts";
 import { SocketInUseError } from "./unix-socket.ts";
 import { silentLogger } from "../observability/log.ts";
-import { ALLOCATED, rawCall, recordingHandlers, tempDir, VALID_ALLOCATE, VALID_RELEASE, type RecordingHandlers } from "./testing.ts";
+import { tempDir, VALID_ALLOCATE, VALID_RELEASE } from "../../ipam-rpc/calls.test-support.ts";
+import { ALLOCATED, rawCall, recordingHandlers, type RecordingHandlers } from "./server.test-support.ts";
 
 const log = silentLogger();
 
@@ -419,7 +420,7 @@ describe("RPC server: close", () => {
     });
     const server = await startRpcServer({ socketPath, handlers, log });
     try {
-      const { allocate } = await import("./client.ts");
+      const { allocate } = await import("../../ipam-rpc/client.ts");
       const result = await allocate({ socketPath, clientVersion: "v0.1.0", timeoutMs: 100 }, VALID_ALLOCATE);
       assert.equal(result.ok, false);
       await sawAbort;

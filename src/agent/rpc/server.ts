@@ -1,4 +1,4 @@
-// The agent's side of the plugin protocol (protocol.ts): an HTTP/1.1 server on a unix socket that
+// The agent's side of the plugin protocol (src/ipam-rpc): an HTTP/1.1 server on a unix socket that
 // checks every request before a handler sees it. The handlers (the agent core) are injected, so this
 // file knows nothing about pools, datastores or EC2.
 
@@ -12,10 +12,7 @@ import {
   RPC_ERROR_STATUS,
   RPC_PATHS,
   RpcError,
-  validateAllocateRequest,
-  validateGcRequest,
-  validateReleaseRequest,
-} from "./protocol.ts";
+} from "../../ipam-rpc/protocol.ts";
 import type {
   AllocateReply,
   AllocateRequest,
@@ -27,7 +24,8 @@ import type {
   ReleaseRequest,
   RpcErrorCode,
   RpcMethod,
-} from "./protocol.ts";
+} from "../../ipam-rpc/protocol.ts";
+import { validateAllocateRequest, validateGcRequest, validateReleaseRequest } from "../../ipam-rpc/validation.ts";
 import { listenOnUnixSocket } from "./unix-socket.ts";
 import type { Log } from "../observability/log.ts";
 

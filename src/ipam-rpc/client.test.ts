@@ -1,3 +1,6 @@
+// The plugin's RPC client against no agent, a broken one, and agents of other versions (against the
+// agent's own server: src/agent/rpc/server-and-client.test.ts).
+
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
@@ -5,105 +8,12 @@ import { createServer as createNetServer } from "node:net";
 import { link } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { allocate, health, release, type RpcClientOptions } from "./client.ts";
-import { startRpcServer, type RpcServer } from "./server.ts";
-import { PROTOCOL_VERSION, RpcError } from "./protocol.ts";
-import { silentLogger } from "../observability/log.ts";
-import { ALLOCATED, recordingHandlers, tempDir, VALID_ALLOCATE, VALID_RELEASE, type RecordingHandlers } from "./testing.ts";
-
-const log = silentLogger();
+import { allocate, health, release } from "./client.ts";
+import { PROTOCOL_VERSION } from "./protocol.ts";
+import { tempDir, VALID_ALLOCATE, VALID_RELEASE } from "./calls.test-support.ts";
 
 const { protocolVersion: _p, clientVersion: _c, ...allocateParams } = VALID_ALLOCATE;
 const { protocolVersion: _rp, clientVersion: _rc, ...releaseParams } = VALID_RELEASE;
-
-describe("RPC client against the server", () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  let server: RpcServer;
-  let handlers: RecordingHandlers;
-  let options: RpcClientOptions;
-  let allocateBehaviour: () => Promise<typeof ALLOCATED> = () => Promise.resolve(ALLOCATED);
-  let serving = true;
-
-  before(async () => {
-    dir = await tempDir();
-    const socketPath = join(dir.dir, "ipamd.sock");
-    handlers = recordingHandlers({ allocate: () => allocateBehaviour(), health: () => (serving ? { serving: true } : { serving: false, detail: "initialising" }) });
-    server = await startRpcServer({ socketPath, handlers, log, agentVersion: "v0.1.0" });
-    options = { socketPath, clientVersion: "v0.2.0" };
-  });
-  after(async () => {
-    // The timeout test leaves a handler that never answers; do not wait the full grace period for it.
-    await server.close({ graceMs: 100 });
-    await dir.cleanup();
-  });
-
-  it("allocates: sends the pod's keys with its versions, returns the typed reply", async () => {
-    const result = await allocate(options, allocateParams);
-    assert.ok(result.ok, JSON.stringify(result));
-    assert.deepEqual(result.reply.addresses, ALLOCATED.addresses);
-    assert.deepEqual(result.reply.vpcV4Cidrs, ALLOCATED.vpcV4Cidrs);
-    assert.equal(result.reply.useExternalSnat, false);
-    assert.equal(result.reply.protocolVersion, PROTOCOL_VERSION);
-    assert.deepEqual(handlers.allocations.at(-1), { ...VALID_ALLOCATE, protocolVersion: PROTOCOL_VERSION, clientVersion: "v0.2.0", requiresMultiNicAttachment: false });
-  });
-
-  it("releases: returns the addresses the pod held", async () => {
-    const result = await release(options, releaseParams);
-    assert.ok(result.ok);
-    assert.deepEqual(result.reply.addresses, ALLOCATED.addresses);
-    assert.equal(handlers.releases.at(-1)?.reason, "PodDeleted");
-  });
-
-  it("reports health, serving or not, as a successful call", async () => {
-    const up = await health(options);
-    assert.ok(up.ok);
-    assert.equal(up.reply.status, "serving");
-    assert.equal(up.reply.agentVersion, "v0.1.0");
-    serving = false;
-    const down = await health(options);
-    serving = true;
-    assert.ok(down.ok);
-    assert.equal(down.reply.status, "not-serving");
-    assert.equal(down.reply.detail, "initialising");
-  });
-
-  it("returns the agent's typed errors", async () => {
-    const cases: [Error, string, number][] = [
-      [new RpcError("no-address", "no address: max pods (29) reached"), "no-address", 503],
-      [new RpcError("shutting-down", "stopping"), "shutting-down", 503],
-      [new Error("boom"), "internal", 500],
-    ];
-    for (const [error, code, status] of cases) {
-      allocateBehaviour = () => Promise.reject(error);
-      const result = await allocate(options, allocateParams);
-      assert.ok(!result.ok);
-      assert.equal(result.error.code, code);
-      assert.equal(result.error.status, status);
-      assert.ok(result.error.message.includes(error.message));
-      assert.equal(result.error.serverProtocolVersion, PROTOCOL_VERSION);
-    }
-    allocateBehaviour = () => Promise.resolve(ALLOCATED);
-  });
-
-  it("returns invalid-request for a request the agent refuses", async () => {
-    const result = await allocate(options, { ...allocateParams, ifName: "a-very-long-interface-name" });
-    assert.ok(!result.ok);
-    assert.equal(result.error.code, "invalid-request");
-    assert.equal(result.error.status, 400);
-    assert.match(result.error.message, /ifName/);
-  });
-
-  it("times out within its deadline and says so", async () => {
-    allocateBehaviour = () => new Promise(() => undefined);
-    const started = Date.now();
-    const result = await allocate({ ...options, timeoutMs: 150 }, allocateParams);
-    allocateBehaviour = () => Promise.resolve(ALLOCATED);
-    assert.ok(!result.ok);
-    assert.equal(result.error.code, "timeout");
-    assert.match(result.error.message, /within 150 ms/);
-    assert.ok(Date.now() - started < 1000);
-  });
-});
 
 describe("RPC client: no agent, or a broken one", () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -213,7 +123,9 @@ describe("RPC client: no agent, or a broken one", () => {
 describe("RPC client: bundling", () => {
   it("imports only node built-ins and the protocol (it is bundled into the fast-starting plugin)", () => {
     const importsOf = (file: string) => [...readFileSync(new URL(file, import.meta.url), "utf8").matchAll(/^import\s[^;]*?from\s+"([^"]+)"/gms)].map((m) => m[1]);
-    for (const spec of importsOf("./client.ts")) assert.ok(spec?.startsWith("node:") || spec === "./protocol.ts", `client.ts imports ${spec}`);
+    const protocol = new Set(["./protocol.ts", "./validation.ts"]);
+    for (const spec of importsOf("./client.ts")) assert.ok(spec?.startsWith("node:") || protocol.has(spec ?? ""), `client.ts imports ${spec}`);
+    for (const spec of importsOf("./validation.ts")) assert.ok(spec === "./protocol.ts", `validation.ts imports ${spec}`);
     for (const spec of importsOf("./protocol.ts")) assert.fail(`protocol.ts imports ${spec}`);
   });
 });

@@ -1,21 +1,12 @@
 // The plugin's side of the protocol. It is bundled into the CNI plugin, which kubelet execs for every
-// pod, so it imports only node built-ins and protocol.ts. One connection per call (like aws-node's
+// pod, so it imports only node built-ins and this folder. One connection per call (like aws-node's
 // plugin), one deadline per call covering connect, request and reply, and no exceptions: every outcome
 // is a typed result the plugin must handle.
 
 import { request as httpRequest, type IncomingMessage } from "node:http";
-import {
-  checkServerVersion,
-  decodeAllocateReply,
-  decodeErrorReply,
-  decodeGcReply,
-  decodeHealthReply,
-  decodeReleaseReply,
-  MAX_REPLY_BYTES,
-  PROTOCOL_VERSION,
-  RPC_PATHS,
-} from "./protocol.ts";
-import type { AllocateReply, AllocateRequest, GcReply, GcRequest, HealthReply, ReleaseReply, ReleaseRequest, RpcErrorCode, Validated } from "./protocol.ts";
+import { checkServerVersion, MAX_REPLY_BYTES, PROTOCOL_VERSION, RPC_PATHS } from "./protocol.ts";
+import type { AllocateReply, AllocateRequest, GcReply, GcRequest, HealthReply, ReleaseReply, ReleaseRequest, RpcErrorCode } from "./protocol.ts";
+import { decodeAllocateReply, decodeErrorReply, decodeGcReply, decodeHealthReply, decodeReleaseReply, type Validated } from "./validation.ts";
 
 /**
  * The agent's error codes, plus what only the client can see:

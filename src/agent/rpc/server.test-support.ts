@@ -1,32 +1,9 @@
-// Test helpers for the RPC server and client: a temporary socket directory, recording handlers, and a
-// raw HTTP call over a unix socket (to send what the real client never would).
+// Test helpers for the RPC server: an allocation reply, handlers that record their calls, and a raw
+// HTTP call over a unix socket (to send what the real client never would).
 
-import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { AllocateRequest, GcRequest, ReleaseRequest } from "./protocol.ts";
+import type { AllocateRequest, GcRequest, ReleaseRequest } from "../../ipam-rpc/protocol.ts";
 import type { AllocateResult, HealthResult, ReleaseResult, RpcContext, RpcHandlers } from "./server.ts";
-
-export async function tempDir(): Promise<{ readonly dir: string; cleanup(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), "vpccni-rpc-"));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
-
-export const VALID_ALLOCATE = {
-  protocolVersion: 1,
-  clientVersion: "v0.1.0",
-  podNamespace: "default",
-  podName: "web-0",
-  podUid: "6f1b2c3d-0000-4000-8000-0123456789ab",
-  infraContainerId: "3f1e0d6c8b7a",
-  containerId: "3f1e0d6c8b7a",
-  ifName: "eth0",
-  networkName: "aws-cni",
-  netns: "/var/run/netns/cni-1234",
-} as const;
-
-export const VALID_RELEASE = { ...VALID_ALLOCATE, netns: "", reason: "PodDeleted" } as const;
 
 export const ALLOCATED: AllocateResult = {
   addresses: [{ ipv4Addr: "10.0.1.17", ipv6Addr: "", deviceNumber: 1, routeTableId: 2 }],
