@@ -1,6 +1,8 @@
 // The plugin executable's command handlers, run as the runtime runs them (a process, the CNI
-// environment, the config on stdin) against a fake agent on a unix socket. Root-only parts run the
-// plugin inside a namespace of their own (prefix pl-<hex>-), never in the machine's.
+// environment, the config on stdin) against a fake agent (the agent's RPC server with recording
+// handlers) on a unix socket. It sits here, not beside the plugin, because it needs the agent's server
+// and the plugin's folder imports nothing of the agent's. Root-only parts run the plugin inside a
+// namespace of their own (prefix pl-<hex>-), never in the machine's.
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -8,13 +10,13 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startRpcServer, type RpcServer } from "../agent/rpc/server.ts";
-import { tempDir } from "../ipam-rpc/calls.test-support.ts";
-import { recordingHandlers, type RecordingHandlers } from "../agent/rpc/server.test-support.ts";
-import { run } from "../datapath/exec.ts";
-import { removeNamespaces, skipWithoutRoot } from "../datapath/node-netns.test-support.ts";
+import { startRpcServer, type RpcServer } from "../src/agent/rpc/server.ts";
+import { tempDir } from "../src/ipam-rpc/calls.test-support.ts";
+import { recordingHandlers, type RecordingHandlers } from "../src/agent/rpc/server.test-support.ts";
+import { run } from "../src/datapath/exec.ts";
+import { removeNamespaces, skipWithoutRoot } from "../src/datapath/node-netns.test-support.ts";
 
-const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+const MAIN = fileURLToPath(new URL("../src/plugin/main.ts", import.meta.url));
 const skip = skipWithoutRoot();
 const prefix = `pl-${randomBytes(4).toString("hex")}-`;
 const silentLog = { debug() {}, info() {}, warn() {}, error() {} } as never;
