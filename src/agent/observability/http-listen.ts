@@ -3,7 +3,7 @@
 
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { listenOnUnixSocket } from "../rpc/unix-socket.ts";
+import { listenOnUnixSocket } from "../unix-socket.ts";
 
 /** Same shape as the config's BindAddress. */
 export type BindAddress = { readonly kind: "tcp"; readonly host: string; readonly port: number } | { readonly kind: "unix"; readonly path: string };

@@ -5,7 +5,7 @@ import { link, stat, writeFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startRpcServer, type RpcRequestEvent, type RpcServer } from "./server.ts";
 import { MIN_CLIENT_PROTOCOL_VERSION, PROTOCOL_VERSION, RpcError, checkClientVersion } from "../../ipam-rpc/protocol.ts";
-import { SocketInUseError } from "./unix-socket.ts";
+import { SocketInUseError } from "../unix-socket.ts";
 import { silentLogger } from "../observability/log.ts";
 import { tempDir, VALID_ALLOCATE, VALID_RELEASE } from "../../ipam-rpc/calls.test-support.ts";
 import { ALLOCATED, rawCall, recordingHandlers, type RecordingHandlers } from "./server.test-support.ts";

@@ -26,7 +26,7 @@ import type {
   RpcMethod,
 } from "../../ipam-rpc/protocol.ts";
 import { validateAllocateRequest, validateGcRequest, validateReleaseRequest } from "../../ipam-rpc/validation.ts";
-import { listenOnUnixSocket } from "./unix-socket.ts";
+import { listenOnUnixSocket } from "../unix-socket.ts";
 import type { Log } from "../observability/log.ts";
 
 export interface RpcContext {
