@@ -177,6 +177,22 @@ describe("RPC server: request validation", () => {
     assert.equal(events[0]?.reason, "PodDeleted");
   });
 
+  it("sends its replies byte for byte as protocol version 1 has them (plugins of every version read them)", async () => {
+    const allocated = await rawCall(socketPath, "POST", "/v1/allocate", VALID_ALLOCATE);
+    assert.equal(
+      allocated.text,
+      '{"protocolVersion":1,"success":true,"addresses":[{"ipv4Addr":"10.0.1.17","ipv6Addr":"","deviceNumber":1,"routeTableId":2}],' +
+        '"useExternalSnat":false,"vpcV4Cidrs":["10.0.0.0/16","192.168.0.0/24"],"vpcV6Cidrs":[],"podVlanId":0,"podEniMac":"","podEniSubnetGw":"","parentIfIndex":0,"networkPolicyMode":""}',
+    );
+    const released = await rawCall(socketPath, "POST", "/v1/release", VALID_RELEASE);
+    assert.equal(
+      released.text,
+      '{"protocolVersion":1,"success":true,"addresses":[{"ipv4Addr":"10.0.1.17","ipv6Addr":"","deviceNumber":1,"routeTableId":2}],"podVlanId":0,"networkPolicyMode":""}',
+    );
+    const collected = await rawCall(socketPath, "POST", "/v1/gc", { protocolVersion: 1, clientVersion: "v0.1.0", networkName: "aws-cni", validAttachments: [] });
+    assert.equal(collected.text, '{"protocolVersion":1,"success":true,"released":[]}');
+  });
+
   it("accepts boundary values: 15-character ifName, 63-character namespace, dotted pod name", async () => {
     const body = { ...VALID_ALLOCATE, ifName: "eth0123456789ab", podNamespace: long(63), podName: "kube-proxy-ip-10-0-1-5.ec2.internal", podUid: "" };
     const reply = await rawCall(socketPath, "POST", "/v1/allocate", body);
