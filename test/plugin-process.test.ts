@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startRpcServer, type RpcServer } from "../src/agent/rpc/server.ts";
+import { allocateReply, gcReply } from "../src/ipam-rpc/protocol.ts";
 import { tempDir } from "../src/ipam-rpc/calls.test-support.ts";
 import { recordingHandlers, type RecordingHandlers } from "../src/agent/rpc/server.test-support.ts";
 import { run } from "../src/datapath/exec.ts";
@@ -64,7 +65,7 @@ describe("vpc-cni plugin process", () => {
     handlers = recordingHandlers(overrides);
     handlers.gc = (request) => {
       handlers.gcs.push(request);
-      return Promise.resolve({ released });
+      return Promise.resolve(gcReply(released));
     };
     server = await startRpcServer({ socketPath: join(dir.dir, "ipamd.sock"), handlers, log: silentLog });
   }
@@ -98,7 +99,7 @@ describe("vpc-cni plugin process", () => {
   });
 
   it("ADD answered without an IPv4 address gives the allocation back", async () => {
-    await agent({ allocate: () => Promise.resolve({ addresses: [], useExternalSnat: false, vpcV4Cidrs: ["10.0.0.0/16"] }) });
+    await agent({ allocate: () => Promise.resolve(allocateReply({ addresses: [], useExternalSnat: false, vpcV4Cidrs: ["10.0.0.0/16"] })) });
     const out = await plugin(addEnv("eth0"), conf());
     assert.equal(out.code, 1, out.stderr);
     assert.equal((JSON.parse(out.stdout) as { code: number }).code, 100);

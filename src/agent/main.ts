@@ -14,15 +14,15 @@ import { Datastore } from "./datastore/datastore.ts";
 import { CheckpointFile } from "./datastore/checkpoint.ts";
 import { restoreCheckpoint } from "./datastore/restore.ts";
 import { NodeAgent, type Log as AgentLog } from "./node-agent.ts";
-import { NoAddressError, ShuttingDownError } from "./pool-manager.ts";
 import { makeAwsCloud } from "./aws-cloud.ts";
 import { makeHost } from "./host.ts";
 import { createLogger, type Log } from "./observability/log.ts";
 import { createAgentMetrics, startMetricsServer } from "./observability/metrics.ts";
-import { startIntrospectionServer, type AgentHealthStatus } from "./observability/introspection.ts";
+import { startIntrospectionServer } from "./observability/introspection.ts";
 import { introspectionSource } from "./introspection-source.ts";
 import { startRpcServer } from "./rpc/server.ts";
-import { RpcError } from "../ipam-rpc/protocol.ts";
+import { agentRpcHandlers } from "./rpc/handlers.ts";
+import { AgentLifecycle } from "./lifecycle.ts";
 import { RequestBudget } from "../aws/request-budget.ts";
 import { Imds } from "../aws/imds.ts";
 import { createEc2Client, ec2Context } from "../aws/ec2-client.ts";
@@ -89,9 +89,8 @@ async function run(): Promise<number> {
   const logger = createLogger({ level: config.observability.logLevel, target: config.observability.logFile });
   const root = logger.root;
   for (const w of loaded.warnings) root.warn({}, w);
-  const started = Date.now();
-  let state: AgentHealthStatus = "starting";
-  let stateDetail = "initialising";
+  const lifecycle = new AgentLifecycle(Date.now());
+  const started = lifecycle.startedAt;
 
   const metrics = createAgentMetrics({ version: AGENT_VERSION });
   const budget = new RequestBudget({ growthPauseMs: config.pool.growthPauseMs });
@@ -122,9 +121,7 @@ async function run(): Promise<number> {
   let stopLeakedEniCleanup: (() => void) | undefined;
   const endpoints: { close(): Promise<void> }[] = [];
   const shutdown = async (signal: string) => {
-    if (state === "shutting-down") return;
-    state = "shutting-down";
-    stateDetail = `received ${signal}`;
+    if (!lifecycle.shuttingDown(signal)) return;
     log("info", `received ${signal}: no more EC2 changes; state stays as it is`);
     stopLeakedEniCleanup?.();
     await agent?.stop();
@@ -154,7 +151,7 @@ async function run(): Promise<number> {
       onError: (fn) => metrics.ipamdError(fn),
     });
     const theAgent = agent;
-    const source = introspectionSource({ config, datastore, agent: theAgent, budget, version: AGENT_VERSION, health: () => ({ status: state, detail: stateDetail, startedAt: started }) });
+    const source = introspectionSource({ config, datastore, agent: theAgent, budget, version: AGENT_VERSION, health: () => ({ status: lifecycle.status, detail: lifecycle.detail, startedAt: started }) });
     if (config.observability.introspectionBind) {
       endpoints.push(await startIntrospectionServer({ bind: config.observability.introspectionBind, source, log: logger.component("introspection") }));
     }
@@ -182,54 +179,7 @@ async function run(): Promise<number> {
       agentVersion: AGENT_VERSION,
       log: logger.component("rpc"),
       onRequest: (e) => metrics.rpcRequest(e),
-      handlers: {
-        // CNI STATUS asks this: ready means an ADD can get an address now or by growing the pool.
-        health: () => {
-          if (state !== "serving") return { serving: false, detail: stateDetail };
-          if (datastore.stats().availableIPs > 0) return { serving: true };
-          const pausedUntil = budget.growthPausedUntil() ?? 0;
-          if (pausedUntil > Date.now()) return { serving: false, detail: `no address available and growth is paused: ${budget.growthPauseReason() ?? ""}` };
-          const plan = theAgent.pool.lastPlan;
-          if (plan && plan.unmet > 0 && plan.assign.length === 0 && plan.createEnis.length === 0) return { serving: false, detail: `no address available: ${plan.reason}` };
-          return { serving: true };
-        },
-        allocate: async (r) => {
-          if (state === "shutting-down") throw new RpcError("shutting-down", "the agent is shutting down");
-          try {
-            const got = await theAgent.allocate({
-              key: { networkName: r.networkName, containerID: r.containerId, ifName: r.ifName },
-              podNamespace: r.podNamespace,
-              podName: r.podName,
-              podUid: r.podUid,
-            });
-            return {
-              addresses: [{ ipv4Addr: got.address, ipv6Addr: "", deviceNumber: got.deviceNumber, routeTableId: got.routeTableId }],
-              useExternalSnat: got.useExternalSnat,
-              vpcV4Cidrs: got.vpcCidrs,
-            };
-          } catch (err) {
-            if (err instanceof NoAddressError) throw new RpcError("no-address", err.message);
-            if (err instanceof ShuttingDownError) throw new RpcError("shutting-down", err.message);
-            throw err;
-          }
-        },
-        gc: async (r) => {
-          // CNI GC: every allocation of this network the runtime no longer lists is released.
-          const valid = new Set(r.validAttachments.map((a) => `${a.containerId}\u0000${a.ifName}`));
-          const released = [];
-          for (const a of datastore.allocations()) {
-            if (a.key.networkName !== r.networkName || valid.has(`${a.key.containerID}\u0000${a.key.ifName}`)) continue;
-            const got = theAgent.release(a.key);
-            if (got) released.push({ ipv4Addr: got.address, ipv6Addr: "", deviceNumber: got.deviceNumber, routeTableId: got.routeTableId });
-          }
-          if (released.length > 0) log("info", `GC released ${released.length} allocations of network ${r.networkName}`, { addresses: released.map((a) => a.ipv4Addr) });
-          return { released };
-        },
-        release: async (r) => {
-          const got = theAgent.release({ networkName: r.networkName, containerID: r.containerId, ifName: r.ifName });
-          return { addresses: got ? [{ ipv4Addr: got.address, ipv6Addr: "", deviceNumber: got.deviceNumber, routeTableId: got.routeTableId }] : [] };
-        },
-      },
+      handlers: agentRpcHandlers({ agent: theAgent, datastore, config, lifecycle, budget, now: Date.now, log }),
     });
     endpoints.push({ close: () => rpc.close() });
     try {
@@ -244,8 +194,7 @@ async function run(): Promise<number> {
     }
 
     theAgent.start();
-    state = "serving";
-    stateDetail = "";
+    lifecycle.serving();
     metrics.startup({ seconds: (Date.now() - started) / 1000, success: true, withApiServer: false, failureReason: "" });
     log("info", `serving the CNI plugin on ${config.paths.socketPath}`);
 

@@ -138,7 +138,7 @@ async function setup(enis: Ec2EniView[], env: Record<string, string> = {}) {
 }
 
 const key = (i: number) => ({ networkName: "aws-cni", containerID: `c${i}`, ifName: "eth0" });
-const pod = (i: number) => ({ key: key(i), podNamespace: "ns", podName: `p${i}`, podUid: `u${i}` });
+const pod = (i: number) => ({ k8sPodNamespace: "ns", k8sPodName: `p${i}`, k8sPodUID: `u${i}` });
 
 describe("node agent", () => {
   test("an ENI that fails to be freed keeps its host networking (it is put back and serves again)", async () => {
@@ -165,7 +165,7 @@ describe("node agent", () => {
       [eni(PRIMARY, 0, "10.0.0.10", []), eni("eni-b", 1, "10.0.0.20", ["10.0.0.21", "10.0.0.22", "10.0.0.23"])],
       { WARM_IP_TARGET: "1" },
     );
-    const got = await agent.allocate(pod(1));
+    const got = await agent.allocate(key(1), pod(1));
     assert.equal(got.deviceNumber, 1);
     // Someone detaches eni-b and attaches it to another instance.
     cloud.enis.get("eni-b")!.attachedTo = "i-someone-else";
@@ -185,13 +185,13 @@ describe("node agent", () => {
 
   test("a prefix unassigned outside the agent while a pod holds one of its addresses serves no new pod", async () => {
     const { cloud, datastore, agent } = await setup([eni(PRIMARY, 0, "10.0.0.10", [], ["10.0.8.0/28"])], { ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1" });
-    const first = await agent.allocate(pod(1));
+    const first = await agent.allocate(key(1), pod(1));
     assert.equal(first.address, "10.0.8.0");
     cloud.enis.get(PRIMARY)!.prefixes = [];
     const report = await agent.reconcile();
     assert.deepEqual(report.keptForPods, ["10.0.8.0/28"]);
     assert.equal(datastore.lookup(key(1))?.address, "10.0.8.0", "the pod keeps its address");
-    const second = await agent.allocate(pod(2));
+    const second = await agent.allocate(key(2), pod(2));
     assert.ok(!second.address.startsWith("10.0.8."), `a new pod got ${second.address} from a prefix EC2 no longer routes to this node`);
     // Once the pod is gone, the prefix leaves the datastore.
     agent.release(key(1));

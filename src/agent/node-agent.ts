@@ -3,7 +3,7 @@
 // its cloud, host networking and clock (no SDK or kernel here), so it runs against vpcsim, fakes, or AWS.
 
 import type { AgentConfig } from "./config.ts";
-import { DatastoreError, type Allocation, type Datastore, type IPAMKey, type PodMetadata } from "./datastore/datastore.ts";
+import { DatastoreError, type AssignResult, type Datastore, type IPAMKey, type PodMetadata, type ReleaseResult } from "./datastore/datastore.ts";
 import { addCidrOnce, PoolManager, type PoolCloud } from "./pool-manager.ts";
 import type { PoolLimits, PoolTargets } from "./pool/index.ts";
 import { routeTableId } from "../datapath/route-table.ts";
@@ -72,21 +72,6 @@ export interface AgentHost {
 }
 
 export type Log = (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
-
-export interface AllocateRequest {
-  key: IPAMKey;
-  podNamespace: string;
-  podName: string;
-  podUid: string;
-}
-
-export interface AllocateReply {
-  address: string;
-  deviceNumber: number;
-  routeTableId: number;
-  useExternalSnat: boolean;
-  vpcCidrs: string[];
-}
 
 export interface ReconcileReport {
   checkedEc2: boolean;
@@ -313,27 +298,14 @@ export class NodeAgent {
     await this.pool.stop();
   }
 
-  async allocate(req: AllocateRequest): Promise<AllocateReply> {
-    const metadata: Partial<PodMetadata> = { k8sPodNamespace: req.podNamespace, k8sPodName: req.podName, k8sPodUID: req.podUid, interfacesCount: 1 };
-    const got = await this.pool.allocate(req.key, metadata, this.#o.limits.maxPods);
-    return this.#reply(got);
+  /** ADD: an address for the pod (the one it holds already when the ADD is retried). */
+  allocate(key: IPAMKey, pod: Pick<PodMetadata, "k8sPodNamespace" | "k8sPodName" | "k8sPodUID">): Promise<AssignResult> {
+    return this.pool.allocate(key, { ...pod, interfacesCount: 1 }, this.#o.limits.maxPods);
   }
 
   /** DEL: releases the pod's address; an unknown pod is not an error (DEL must be idempotent). */
-  release(key: IPAMKey): AllocateReply | undefined {
-    const released = this.pool.release(key);
-    return released ? this.#reply(released) : undefined;
-  }
-
-  #reply(a: Allocation): AllocateReply {
-    const host = this.#o.config.hostNetwork;
-    return {
-      address: a.address,
-      deviceNumber: a.deviceNumber,
-      routeTableId: a.routeTableId,
-      useExternalSnat: host.externalSnat,
-      vpcCidrs: [...this.#vpcCidrs, ...host.excludeSnatCidrs],
-    };
+  release(key: IPAMKey): ReleaseResult | undefined {
+    return this.pool.release(key);
   }
 
   /**

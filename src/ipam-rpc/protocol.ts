@@ -205,3 +205,37 @@ export function checkServerVersion(serverProtocolVersion: number, minimum = MIN_
   if (serverProtocolVersion >= minimum) return null;
   return `agent protocol version ${serverProtocolVersion} is older than this plugin supports: the plugin speaks version ${current} and needs an agent from version ${minimum}; upgrade the agent`;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Replies as the agent sends them: one shape per call. The fields of features the agent does not have
+// yet (branch ENIs, IPv6, network policy) get their zero values here, in the order they go on the wire.
+
+export function allocateReply(fields: Pick<AllocateReply, "addresses" | "useExternalSnat" | "vpcV4Cidrs"> & Partial<AllocateReply>): AllocateReply {
+  return {
+    protocolVersion: PROTOCOL_VERSION,
+    success: true,
+    addresses: fields.addresses,
+    useExternalSnat: fields.useExternalSnat,
+    vpcV4Cidrs: fields.vpcV4Cidrs,
+    vpcV6Cidrs: fields.vpcV6Cidrs ?? [],
+    podVlanId: fields.podVlanId ?? 0,
+    podEniMac: fields.podEniMac ?? "",
+    podEniSubnetGw: fields.podEniSubnetGw ?? "",
+    parentIfIndex: fields.parentIfIndex ?? 0,
+    networkPolicyMode: fields.networkPolicyMode ?? "",
+  };
+}
+
+export function releaseReply(fields: Pick<ReleaseReply, "addresses"> & Partial<ReleaseReply>): ReleaseReply {
+  return {
+    protocolVersion: PROTOCOL_VERSION,
+    success: true,
+    addresses: fields.addresses,
+    podVlanId: fields.podVlanId ?? 0,
+    networkPolicyMode: fields.networkPolicyMode ?? "",
+  };
+}
+
+export function gcReply(released: readonly PodAddress[]): GcReply {
+  return { protocolVersion: PROTOCOL_VERSION, success: true, released };
+}

@@ -2,14 +2,14 @@
 // HTTP call over a unix socket (to send what the real client never would).
 
 import { request } from "node:http";
-import type { AllocateRequest, GcRequest, ReleaseRequest } from "../../ipam-rpc/protocol.ts";
-import type { AllocateResult, HealthResult, ReleaseResult, RpcContext, RpcHandlers } from "./server.ts";
+import { allocateReply, gcReply, releaseReply, type AllocateReply, type AllocateRequest, type GcRequest, type ReleaseReply, type ReleaseRequest } from "../../ipam-rpc/protocol.ts";
+import type { Readiness, RpcContext, RpcHandlers } from "./server.ts";
 
-export const ALLOCATED: AllocateResult = {
+export const ALLOCATED: AllocateReply = allocateReply({
   addresses: [{ ipv4Addr: "10.0.1.17", ipv6Addr: "", deviceNumber: 1, routeTableId: 2 }],
   useExternalSnat: false,
   vpcV4Cidrs: ["10.0.0.0/16", "192.168.0.0/24"],
-};
+});
 
 export interface RecordingHandlers extends RpcHandlers {
   readonly allocations: AllocateRequest[];
@@ -20,9 +20,9 @@ export interface RecordingHandlers extends RpcHandlers {
 
 /** Handlers that record their calls; behaviour can be replaced per test. */
 export function recordingHandlers(overrides: {
-  allocate?: (request: AllocateRequest, context: RpcContext) => Promise<AllocateResult>;
-  release?: (request: ReleaseRequest, context: RpcContext) => Promise<ReleaseResult>;
-  health?: () => HealthResult;
+  allocate?: (request: AllocateRequest, context: RpcContext) => Promise<AllocateReply>;
+  release?: (request: ReleaseRequest, context: RpcContext) => Promise<ReleaseReply>;
+  health?: () => Readiness;
 } = {}): RecordingHandlers {
   const allocations: AllocateRequest[] = [];
   const releases: ReleaseRequest[] = [];
@@ -36,7 +36,7 @@ export function recordingHandlers(overrides: {
     gc(request, context) {
       gcs.push(request);
       contexts.push(context);
-      return Promise.resolve({ released: [] });
+      return Promise.resolve(gcReply([]));
     },
     allocate(request, context) {
       allocations.push(request);
@@ -46,7 +46,7 @@ export function recordingHandlers(overrides: {
     release(request, context) {
       releases.push(request);
       contexts.push(context);
-      return overrides.release ? overrides.release(request, context) : Promise.resolve({ addresses: ALLOCATED.addresses });
+      return overrides.release ? overrides.release(request, context) : Promise.resolve(releaseReply({ addresses: ALLOCATED.addresses }));
     },
     health: () => (overrides.health ? overrides.health() : { serving: true }),
   };

@@ -1,6 +1,7 @@
 // The agent's side of the plugin protocol (src/ipam-rpc): an HTTP/1.1 server on a unix socket that
-// checks every request before a handler sees it. The handlers (the agent core) are injected, so this
-// file knows nothing about pools, datastores or EC2.
+// checks every request before a handler sees it and sends what the handler answers. The handlers
+// (handlers.ts, over the agent core) are injected, so this file knows nothing about pools, datastores
+// or EC2.
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
@@ -17,9 +18,9 @@ import type {
   AllocateReply,
   AllocateRequest,
   ErrorReply,
+  GcReply,
   GcRequest,
   HealthReply,
-  PodAddress,
   ReleaseReply,
   ReleaseRequest,
   RpcErrorCode,
@@ -35,45 +36,26 @@ export interface RpcContext {
   readonly log: Log;
 }
 
-/** What an allocate handler returns; the fields for later features default to their zero values. */
-export interface AllocateResult {
-  readonly addresses: readonly PodAddress[];
-  readonly useExternalSnat: boolean;
-  readonly vpcV4Cidrs: readonly string[];
-  readonly vpcV6Cidrs?: readonly string[];
-  readonly podVlanId?: number;
-  readonly podEniMac?: string;
-  readonly podEniSubnetGw?: string;
-  readonly parentIfIndex?: number;
-  readonly networkPolicyMode?: string;
-}
-
-export interface ReleaseResult {
-  /** What the pod held; empty when nothing was (DEL is idempotent). */
-  readonly addresses: readonly PodAddress[];
-  readonly podVlanId?: number;
-  readonly networkPolicyMode?: string;
-}
-
-export interface HealthResult {
+/**
+ * Whether the agent can serve an ADD. The health reply around it is the server's: its versions, and
+ * "not serving" once it is closing.
+ */
+export interface Readiness {
   readonly serving: boolean;
   /** Why not serving, e.g. "initialising". */
   readonly detail?: string;
 }
 
 /**
- * Throw `RpcError` for a typed answer (`no-address`, `shutting-down`, ...); any other exception is
- * answered as `internal` and logged.
+ * Each call's handler answers with the call's reply (built with ipam-rpc's allocateReply, releaseReply
+ * and gcReply). Throw `RpcError` for a typed answer (`no-address`, `shutting-down`, ...); any other
+ * exception is answered as `internal` and logged.
  */
 export interface RpcHandlers {
-  allocate(request: AllocateRequest, context: RpcContext): Promise<AllocateResult>;
-  release(request: ReleaseRequest, context: RpcContext): Promise<ReleaseResult>;
-  health(): HealthResult | Promise<HealthResult>;
-  gc(request: GcRequest, context: RpcContext): Promise<GcResult>;
-}
-
-export interface GcResult {
-  readonly released: readonly PodAddress[];
+  allocate(request: AllocateRequest, context: RpcContext): Promise<AllocateReply>;
+  release(request: ReleaseRequest, context: RpcContext): Promise<ReleaseReply>;
+  gc(request: GcRequest, context: RpcContext): Promise<GcReply>;
+  health(): Readiness | Promise<Readiness>;
 }
 
 /** One per answered request, for metrics (`AgentMetrics.rpcRequest` takes it as is). */
@@ -193,21 +175,21 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       if (!request.ok) return errorAnswer("invalid-request", request.message);
       const refused = refusal(request.value.protocolVersion);
       if (refused) return refused;
-      return call(() => handlers.allocate(request.value, context).then(allocateReply));
+      return call(() => handlers.allocate(request.value, context));
     }
     if (method === "gc") {
       const request = validateGcRequest(decoded);
       if (!request.ok) return errorAnswer("invalid-request", request.message);
       const refused = refusal(request.value.protocolVersion);
       if (refused) return refused;
-      return call(() => handlers.gc(request.value, context).then((r) => ({ protocolVersion: PROTOCOL_VERSION, success: true, released: r.released })));
+      return call(() => handlers.gc(request.value, context));
     }
     const request = validateReleaseRequest(decoded);
     if (!request.ok) return errorAnswer("invalid-request", request.message);
     noteReason(request.value.reason);
     const refused = refusal(request.value.protocolVersion);
     if (refused) return refused;
-    return call(() => handlers.release(request.value, context).then(releaseReply));
+    return call(() => handlers.release(request.value, context));
   }
 
   function refusal(protocolVersion: number): Answer | null {
@@ -255,32 +237,6 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
 function methodFor(path: string): RpcMethod | "unknown" {
   for (const [method, p] of Object.entries(RPC_PATHS)) if (p === path) return method as RpcMethod;
   return "unknown";
-}
-
-function allocateReply(result: AllocateResult): AllocateReply {
-  return {
-    protocolVersion: PROTOCOL_VERSION,
-    success: true,
-    addresses: result.addresses,
-    useExternalSnat: result.useExternalSnat,
-    vpcV4Cidrs: result.vpcV4Cidrs,
-    vpcV6Cidrs: result.vpcV6Cidrs ?? [],
-    podVlanId: result.podVlanId ?? 0,
-    podEniMac: result.podEniMac ?? "",
-    podEniSubnetGw: result.podEniSubnetGw ?? "",
-    parentIfIndex: result.parentIfIndex ?? 0,
-    networkPolicyMode: result.networkPolicyMode ?? "",
-  };
-}
-
-function releaseReply(result: ReleaseResult): ReleaseReply {
-  return {
-    protocolVersion: PROTOCOL_VERSION,
-    success: true,
-    addresses: result.addresses,
-    podVlanId: result.podVlanId ?? 0,
-    networkPolicyMode: result.networkPolicyMode ?? "",
-  };
 }
 
 type BodyRead = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly status: number; readonly message: string };
