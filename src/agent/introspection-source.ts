@@ -3,7 +3,8 @@
 import type { AgentConfig } from "./config.ts";
 import type { Datastore } from "./datastore/datastore.ts";
 import type { NodeAgent } from "./node-agent.ts";
-import type { AgentHealthStatus, IntrospectionSource, JsonValue } from "./observability/introspection.ts";
+import type { AgentLifecycle } from "./lifecycle.ts";
+import type { IntrospectionSource, JsonValue } from "./observability/introspection.ts";
 import type { RequestBudget } from "../aws/request-budget.ts";
 
 export function introspectionSource(o: {
@@ -12,7 +13,7 @@ export function introspectionSource(o: {
   agent: NodeAgent;
   budget: RequestBudget;
   version: string;
-  health: () => { status: AgentHealthStatus; detail: string; startedAt: number };
+  lifecycle: AgentLifecycle;
 }): IntrospectionSource {
   const { config, datastore, agent, budget } = o;
   let lastPlanAt: number | null = null;
@@ -102,7 +103,7 @@ export function introspectionSource(o: {
       };
     },
     health() {
-      const h = o.health();
+      const h = o.lifecycle;
       return { status: h.status, detail: h.detail, version: o.version, startedAt: h.startedAt, checks: {} };
     },
   };

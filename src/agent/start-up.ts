@@ -1,0 +1,138 @@
+// The steps that bring the agent up, in the order `run` takes them: its AWS clients (one request
+// budget, every call counted in the metrics), the datastore on its checkpoint, the node's limits, the
+// introspection and metrics endpoints (up while the node initialises, so a slow start can be looked
+// at), the node's initialisation with the checkpoint restored, and the plugin's installation.
+
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { AgentConfig } from "./config.ts";
+import { CheckpointFile } from "./datastore/checkpoint.ts";
+import { Datastore } from "./datastore/datastore.ts";
+import { restoreCheckpoint } from "./datastore/restore.ts";
+import type { AgentLifecycle } from "./lifecycle.ts";
+import { maxPods } from "./max-pods.ts";
+import type { AgentHost, Log, NodeAgent, TypeLimits } from "./node-agent.ts";
+import { introspectionSource } from "./introspection-source.ts";
+import { startIntrospectionServer } from "./observability/introspection.ts";
+import type { AgentLogger } from "./observability/log.ts";
+import { startMetricsServer, type AgentMetrics } from "./observability/metrics.ts";
+import { installPlugin, pluginSource, writeConflist } from "./cni-install.ts";
+import { createEc2Client, ec2Context, type Ec2 } from "../aws/ec2-client.ts";
+import { Imds } from "../aws/imds.ts";
+import { loadInstanceLimits } from "../aws/instance-limits.ts";
+import { describeInstanceLimits } from "../aws/instance-type-info.ts";
+import { RequestBudget } from "../aws/request-budget.ts";
+
+/** Something the agent opened and closes on the way out. */
+export interface Endpoint {
+  close(): Promise<void>;
+}
+
+export interface AwsClients {
+  readonly budget: RequestBudget;
+  readonly imds: Imds;
+  readonly ec2: Ec2;
+}
+
+export async function connectAws(config: AgentConfig, metrics: AgentMetrics): Promise<AwsClients> {
+  const budget = new RequestBudget({ growthPauseMs: config.pool.growthPauseMs });
+  const imds = new Imds();
+  const client = await createEc2Client({ regionFromImds: () => imds.region() });
+  const ec2 = ec2Context(client, budget, {
+    observer: {
+      onCall: (e) => {
+        metrics.ec2Call({ api: e.api, durationMs: e.latencyMs, errorCode: e.errorCode ?? null, ...(e.httpStatus === undefined ? {} : { httpStatus: e.httpStatus }) });
+        if (e.budgetWaitMs > 0) metrics.ec2BudgetWait({ api: e.api, seconds: e.budgetWaitMs / 1000 });
+      },
+    },
+  });
+  return { budget, imds, ec2 };
+}
+
+/** The datastore, every change written to the checkpoint before it is applied. */
+export function openDatastore(config: AgentConfig, now: () => number): { datastore: Datastore; checkpoint: CheckpointFile } {
+  // The state directory is the agent's to make (aws-node's is a hostPath it creates on first start).
+  mkdirSync(dirname(config.paths.backingStore), { recursive: true, mode: 0o755 });
+  const checkpoint = new CheckpointFile(config.paths.backingStore);
+  const datastore = new Datastore({
+    now,
+    cooldownMs: config.pool.ipCooldownMs,
+    prefixDelegation: config.pool.prefixDelegation,
+    persist: (d) => checkpoint.write(d),
+  });
+  return { datastore, checkpoint };
+}
+
+/** The instance type's limits (the table, else DescribeInstanceTypes) and the node's max pods. */
+export async function nodeTypeLimits(ec2: Ec2, instanceType: string, config: AgentConfig): Promise<TypeLimits> {
+  const limits = loadInstanceLimits().get(instanceType) ?? (await describeInstanceLimits(ec2, instanceType));
+  if (!limits) throw new Error(`instance type ${instanceType} is neither in the instance limits table nor described by EC2`);
+  const pods = maxPods({ limits, prefixDelegation: config.pool.prefixDelegation, customNetworking: config.eni.customNetworking, showMaxAllowed: true, cpus: 1 });
+  if (!pods.ok) throw new Error(pods.error);
+  return { enis: limits.enis, ipv4PerEni: limits.ipv4PerEni, trunking: limits.trunking, maxPods: pods.maxAllowed };
+}
+
+/** The introspection and metrics servers the configuration asks for (either may be disabled). */
+export async function startObservability(o: {
+  config: AgentConfig;
+  datastore: Datastore;
+  agent: NodeAgent;
+  budget: RequestBudget;
+  lifecycle: AgentLifecycle;
+  metrics: AgentMetrics;
+  logger: AgentLogger;
+  version: string;
+}): Promise<Endpoint[]> {
+  const { config, logger } = o;
+  const endpoints: Endpoint[] = [];
+  if (config.observability.introspectionBind) {
+    const source = introspectionSource({ config, datastore: o.datastore, agent: o.agent, budget: o.budget, version: o.version, lifecycle: o.lifecycle });
+    endpoints.push(await startIntrospectionServer({ bind: config.observability.introspectionBind, source, log: logger.component("introspection") }));
+  }
+  if (config.observability.metricsBind) {
+    endpoints.push(await startMetricsServer({ bind: config.observability.metricsBind, metrics: o.metrics, log: logger.component("metrics") }));
+  }
+  return endpoints;
+}
+
+/** The node from IMDS and EC2, its host networking, then the pods of the checkpoint taken back. */
+export async function initialiseNode(o: {
+  agent: NodeAgent;
+  datastore: Datastore;
+  checkpoint: CheckpointFile;
+  host: AgentHost;
+  config: AgentConfig;
+  metrics: AgentMetrics;
+  log: Log;
+  lifecycle: AgentLifecycle;
+  now: () => number;
+}): Promise<void> {
+  const { metrics, log } = o;
+  const initDone = metrics.actionStarted("nodeInit");
+  await o.agent.init();
+  const restored = await restoreCheckpoint(o.datastore, o.checkpoint, {
+    hostLinkExists: (name, suffix) => o.host.vethExists(name, suffix),
+    vethPrefix: o.config.hostNetwork.vethPrefix,
+  });
+  initDone();
+  metrics.nodeInitialization({ seconds: (o.now() - o.lifecycle.startedAt) / 1000, success: true });
+  log("info", `checkpoint ${restored.fresh ? "absent (new node)" : "restored"}`, {
+    adopted: restored.adopted.length,
+    pruned: restored.pruned.map((p) => `${p.address} (${p.vethName})`),
+    dropped: restored.dropped.map((d) => `${d.address}: ${d.reason}`),
+  });
+}
+
+/** The plugin executable and the conflist into the node's CNI directories. */
+export function installCni(config: AgentConfig, metrics: AgentMetrics, log: Log): void {
+  try {
+    const installed = installPlugin(pluginSource(process.env), config.paths.cniBinDir);
+    const written = writeConflist(config);
+    log("info", `installed ${installed} and ${written}`);
+  } catch (err) {
+    // The agent still serves (pods already on the node keep working); the runtime just cannot
+    // start new pods until the plugin is in place, which the log and status make plain.
+    metrics.ipamdError("installCNI");
+    log("error", `the CNI plugin was not installed: ${(err as Error).message}`);
+  }
+}
