@@ -99,7 +99,7 @@ export class FakeApiServer {
     this.#history.length = 0;
   }
 
-  put(resource: string, object: Omit<Obj, "apiVersion" | "kind">): Obj {
+  put(resource: string, object: { metadata: Obj["metadata"]; [k: string]: unknown }): Obj {
     const meta = KINDS[resource];
     if (!meta) throw new Error(`fake API server: unknown resource ${resource}`);
     const key = this.#key(resource, object.metadata.namespace, object.metadata.name);

@@ -47,10 +47,12 @@ export class Informer<T extends Cached> {
     const list = async (): Promise<KubeList<T>> => {
       const got = await options.list();
       this.#succeeded("listed");
-      if (!this.#synced) {
+      // ListWatch fills its cache when this returns: synced once that has happened.
+      setImmediate(() => {
+        if (this.#synced) return;
         this.#synced = true;
         for (const resolve of this.#syncWaiters.splice(0)) resolve();
-      }
+      });
       return got;
     };
     // ListWatch only needs watch(); this one reports a watch that connected, which ends a failure.
