@@ -52,7 +52,7 @@ test("no object carries a field Kubernetes does not have (kubectl apply would re
 
 test("the unknown-field check finds a misspelt field", () => {
   const { ds } = daemonSet();
-  const broken = structuredClone(ds) as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
+  const broken = structuredClone(ds) as unknown as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
   const first = broken.spec.template.spec.containers[0] as Record<string, unknown>;
   first["readinesProbe"] = first["readinessProbe"];
   const diagnostics = unknownFieldDiagnostics([{ file: "aws-node.yaml", index: 9, object: broken as unknown as KubeObject }]);
@@ -62,7 +62,7 @@ test("the unknown-field check finds a misspelt field", () => {
 
 test("the schemas catch a wrong value", async () => {
   const { ds } = daemonSet();
-  const broken = structuredClone(ds) as { spec: { template: { spec: { containers: { ports: { containerPort: unknown }[] }[] } } } };
+  const broken = structuredClone(ds) as unknown as { spec: { template: { spec: { containers: { ports: { containerPort: unknown }[] }[] } } } };
   (broken.spec.template.spec.containers[0] as { ports: { containerPort: unknown }[] }).ports[0]!.containerPort = "61678";
   const { DaemonSet } = await import("kubernetes-models/apps/v1/DaemonSet");
   assert.throws(() => new DaemonSet(broken as never).validate(), /containerPort must be integer/);
