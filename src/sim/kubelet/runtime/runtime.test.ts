@@ -5,57 +5,14 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import type { RuntimeOptions, SandboxConfig, Sandbox, ContainerStatus } from "./runtime.ts";
+import { RuntimeDriver } from "./runtime-client.test-support.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root (network namespaces)" : undefined;
-
-class Driver {
-  readonly child: ChildProcess;
-  #next = 1;
-  readonly #waiting = new Map<number, (a: { ok: boolean; value?: any; error?: any }) => void>();
-
-  constructor(netns: string, options: RuntimeOptions) {
-    // nsenter --net, not `ip netns exec`: the namespaces the runtime creates must be visible to all,
-    // so it must share the machine's mount namespace (as the kubelet does on a vpcsim node).
-    this.child = spawn("nsenter", [`--net=/run/netns/${netns}`, "--", process.execPath, join(import.meta.dirname, "runtime-driver.test-support.ts"), JSON.stringify(options)], { stdio: ["pipe", "pipe", "inherit"] });
-    createInterface({ input: this.child.stdout! }).on("line", (line) => {
-      const a = JSON.parse(line);
-      this.#waiting.get(a.id)?.(a);
-      this.#waiting.delete(a.id);
-    });
-  }
-
-  call(method: string, ...args: unknown[]): Promise<{ ok: boolean; value?: any; error?: any }> {
-    const id = this.#next++;
-    return new Promise((resolve) => {
-      this.#waiting.set(id, resolve);
-      this.child.stdin!.write(JSON.stringify({ id, method, args }) + "\n");
-    });
-  }
-
-  async ok<T = any>(method: string, ...args: unknown[]): Promise<T> {
-    const a = await this.call(method, ...args);
-    if (!a.ok) throw new Error(`${method}: ${a.error.kind ?? a.error.name}: ${a.error.message}`);
-    return a.value as T;
-  }
-
-  /** kill -9, as a crashed kubelet. */
-  crash(): Promise<void> {
-    return new Promise((resolve) => {
-      this.child.once("exit", () => resolve());
-      this.child.kill("SIGKILL");
-    });
-  }
-
-  stop(): void {
-    this.child.stdin!.end();
-  }
-}
 
 function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: "utf8" });
@@ -71,7 +28,7 @@ describe("node runtime: sandboxes and containers in real namespaces", { skip }, 
   const nodeNetns = `${prefix}node`;
   const nodeRoot = join("/run/vpcsim-test", run, "node");
   let options: RuntimeOptions;
-  let driver: Driver;
+  let driver: RuntimeDriver;
 
   const inNode = (args: string[]) => sh("ip", ["netns", "exec", nodeNetns, ...args]);
   const curl = (url: string) => inNode(["curl", "-s", "--max-time", "5", url]);
@@ -103,7 +60,7 @@ describe("node runtime: sandboxes and containers in real namespaces", { skip }, 
       }),
     );
     options = { nodeRoot, netnsPrefix: prefix, cniBinDirs: [join(nodeRoot, "opt/cni/bin"), "/usr/lib/cni"], env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" } };
-    driver = new Driver(nodeNetns, options);
+    driver = new RuntimeDriver(nodeNetns, options);
   });
 
   after(() => {
@@ -155,7 +112,7 @@ describe("node runtime: sandboxes and containers in real namespaces", { skip }, 
     assert.equal((await driver.ok("networkStatus")).ready, false);
     const refused = await driver.call("runPodSandbox", podConfig("early"));
     assert.equal(refused.ok, false);
-    assert.match(refused.error.message, /failed to setup network for sandbox "[0-9a-f]{64}": cni plugin not initialized/);
+    assert.match(refused.error!.message, /failed to setup network for sandbox "[0-9a-f]{64}": cni plugin not initialized/);
     // Nothing of the failed attempt is left.
     assert.deepEqual(readdirSync("/run/netns").filter((n) => n.startsWith(`${prefix}cni-`)), []);
     writeFileSync(conf, text);
@@ -224,11 +181,11 @@ describe("node runtime: sandboxes and containers in real namespaces", { skip }, 
     assert.ok(Date.now() - t0 >= 900, "the grace period was given");
     const missing = await driver.call("pullAndCreate", s.id, { ...three.config, name: "missing", argv: ["no-such-program"] });
     assert.equal(missing.ok, false);
-    assert.equal(missing.error.kind, "StartError");
-    assert.match(missing.error.message, /exec: "no-such-program": executable file not found in \$PATH/);
+    assert.equal(missing.error!.kind, "StartError");
+    assert.match(missing.error!.message, /exec: "no-such-program": executable file not found in \$PATH/);
     const unknown = await driver.call("pullAndCreate", s.id, { ...three.config, name: "unknown", image: "nginx:1.27" });
-    assert.equal(unknown.error.kind, "ErrImagePull");
-    assert.match(unknown.error.message, /docker.io\/library\/nginx:1.27.*not found/);
+    assert.equal(unknown.error!.kind, "ErrImagePull");
+    assert.match(unknown.error!.message, /docker.io\/library\/nginx:1.27.*not found/);
     await driver.ok("stopPodSandbox", s.id);
     await driver.ok("removePodSandbox", s.id);
   });
@@ -239,7 +196,7 @@ describe("node runtime: sandboxes and containers in real namespaces", { skip }, 
     await driver.ok("startContainer", c.id);
     const before = await waitState(c.id, "running");
     await driver.crash();
-    driver = new Driver(nodeNetns, options);
+    driver = new RuntimeDriver(nodeNetns, options);
     const sandboxes = await driver.ok<Sandbox[]>("listSandboxes");
     assert.deepEqual(sandboxes.map((x) => x.id), [s.id]);
     const again = await driver.ok<ContainerStatus>("containerStatus", c.id);
