@@ -120,3 +120,21 @@ test("while the API server is away the recorder retries, bounded, and never thro
   await r3.flush();
   assert.ok(lines.some((l) => l.startsWith("warn event MissingIAMPermissions: Unauthorized operation: failed to call ec2:CreateTags")));
 });
+
+test("closing the recorder ends retries at once (SIGTERM does not wait for the API server)", async () => {
+  const sink: EventSink = {
+    createEvent: async () => { throw new KubeApiError("create events", 0, "ECONNREFUSED", ""); },
+    patchEvent: async () => { throw new Error("unexpected"); },
+  };
+  const lines: string[] = [];
+  const recorder = new EventRecorder({ sink, source, involved: () => pod, log: (l, m) => void lines.push(`${l} ${m}`), retryMs: 3_600_000 });
+  recorder.record(denied("CreateTags"));
+  recorder.record(denied("DeleteNetworkInterface"));
+  await new Promise((r) => setTimeout(r, 20));
+  const started = process.hrtime.bigint();
+  await recorder.close();
+  assert.ok(process.hrtime.bigint() - started < 5_000_000_000n, "closed without waiting out the retry");
+  assert.ok(lines.some((l) => /not written \(shutting down\)/.test(l)), lines.join("\n"));
+  recorder.record(denied("CreateTags"));
+  await recorder.flush();
+});

@@ -34,6 +34,8 @@ export class EventRecorder {
   #queue: Promise<void> = Promise.resolve();
   #pending = 0;
   #closed = false;
+  /** Ends a retry's wait at once when the recorder closes (SIGTERM must not wait out 10 s sleeps). */
+  readonly #closing = new AbortController();
 
   constructor(options: EventRecorderOptions) {
     this.#options = options;
@@ -87,16 +89,23 @@ export class EventRecorder {
     return this.#queue;
   }
 
-  /** No more writes start; those queued finish or give up. */
+  /** No more writes start; one in flight finishes, queued ones and retries give up. */
   close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     return this.#queue;
   }
 
   async #write(sink: EventSink, event: CoreV1Event, write: "create" | "patch", key: string): Promise<void> {
     const { log } = this.#options;
+    if (this.#closed) {
+      this.#correlator.written(key, "failed");
+      return;
+    }
     const tries = this.#options.tries ?? EVENT_TRIES;
-    const sleep = this.#options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()));
+    const pause = this.#options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()));
+    const closing = new Promise<void>((r) => this.#closing.signal.addEventListener("abort", () => r(), { once: true }));
+    const sleep = (ms: number) => Promise.race([pause(ms), closing]);
     const namespace = event.metadata?.namespace ?? "";
     let mode = write;
     for (let attempt = 1; ; attempt++) {
@@ -124,11 +133,16 @@ export class EventRecorder {
         const error = err instanceof KubeApiError ? err : toKubeApiError("write event", err);
         const retriable = error.status === 0 || error.status === 429 || error.status >= 500;
         if (!retriable || attempt >= tries || this.#closed) {
-          log(error.status === 403 ? "error" : "warn", `event ${event.reason} not written: ${error.message}`);
+          log(error.status === 403 ? "error" : "warn", `event ${event.reason} not written${this.#closed ? " (shutting down)" : ""}: ${error.message}`);
           this.#correlator.written(key, "failed");
           return;
         }
         await sleep(this.#options.retryMs ?? EVENT_RETRY_MS);
+        if (this.#closed) {
+          log("warn", `event ${event.reason} not written (shutting down): ${error.message}`);
+          this.#correlator.written(key, "failed");
+          return;
+        }
       }
     }
   }
