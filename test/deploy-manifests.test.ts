@@ -80,6 +80,9 @@ test("aws-node keeps the reference's names: DaemonSet, service account, ClusterR
   assert.deepEqual(pod.initContainers?.map((c) => c.name), ["aws-vpc-cni-init"]);
   assert.deepEqual(pod.containers.map((c) => c.name), ["aws-node"]);
   assert.deepEqual(container(pod, "aws-node").ports, [{ name: "metrics", containerPort: 61678, protocol: "TCP" }]);
+  // Privileges: the init container writes sysctls; the agent needs only aws-node's two capabilities.
+  assert.deepEqual(container(pod, "aws-vpc-cni-init")["securityContext"], { privileged: true });
+  assert.deepEqual(container(pod, "aws-node")["securityContext"], { capabilities: { add: ["NET_ADMIN", "NET_RAW"] } });
   assert.equal(pod["hostNetwork"], true);
   assert.equal(pod["priorityClassName"], "system-node-critical");
   assert.equal(pod["terminationGracePeriodSeconds"], 10);

@@ -8,6 +8,7 @@ import { inNetns, isNotFound, type NetnsOption } from "./exec.ts";
 import { findLinkByMac, reconcileRules, setLinkMtu, type IpRule, type LinkWait } from "./ip.ts";
 import { iptablesHasRandomFully, iptablesRestore, iptablesSave } from "./iptables.ts";
 import { planTable } from "./iptables-plan.ts";
+import { ensureNodeSysctls } from "./node-sysctls.ts";
 import { serialized } from "./serialize.ts";
 import { buildMangleLayout, buildNatLayout, mangleOwnership, natOwnership, type RandomizeSnat, type SnatLayoutInput } from "./snat-layout.ts";
 import {
@@ -110,14 +111,7 @@ export async function setupNodeNetwork(options: NodeNetworkOptions): Promise<Nod
   return serialized(options.netns, async () => {
     const link = await findLinkByMac(target, resolved.primaryMac, resolved.linkWait);
     if (link.mtu !== resolved.mtu) await setLinkMtu(target, link.ifname, resolved.mtu);
-    if (resolved.setRpFilter) {
-      // Loose reverse-path filtering: replies to NodePort traffic marked back out of the primary
-      // ENI arrive for addresses routed via other ENIs. Slash-separated so a dotted name stays one key.
-      await inNetns(target, "sysctl", ["-q", "-w", `net/ipv4/conf/${link.ifname}/rp_filter=2`]);
-    }
-    // Pods are routed through the node: without forwarding no pod traffic leaves it. EKS's AMI turns
-    // it on; a plain EC2 image does not, so the agent makes sure rather than leave pods cut off.
-    await inNetns(target, "sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
+    await ensureNodeSysctls(target, link.ifname, { rpFilter: resolved.setRpFilter });
     await reconcileNodeRules(target, resolved);
     await applyIptables(target, resolved, link.ifname);
     return { primaryIf: link.ifname };
