@@ -3,7 +3,7 @@
 // the request-shape rules CreateNetworkInterface and Assign* share (a count or a list, addresses or
 // prefixes, never both). Nothing here changes the subnet: the caller commits the plan.
 
-import type { Ec2Error } from "./types.ts";
+import type { Ec2Error, InstanceTypeInfo } from "./types.ts";
 import {
   addressInUse,
   insufficientCidrBlocks,
@@ -12,7 +12,7 @@ import {
   invalidParameterValue,
 } from "./errors.ts";
 import { parseCidr4, parseIpv4, PREFIX_LENGTH, PREFIX_SIZE } from "../ipv4.ts";
-import { parseCidr6, parseIpv6, PREFIX6_LENGTH } from "./ipv6.ts";
+import { parseCidr6, parseIpv6, PREFIX6_LENGTH } from "../ipv6.ts";
 import type { Refusal, SubnetPool } from "./subnet-pool.ts";
 
 export type AddressAction = "create" | "assign";
@@ -110,6 +110,15 @@ export function planPrefixes6(pool: SubnetPool, count: number | undefined, expli
   const picked = pool.pickPrefixes6(count);
   if (!picked) throw insufficientCidrBlocks();
   return picked;
+}
+
+/**
+ * EC2 delegates prefixes to ENIs of Nitro instances only (bare-metal types, which the table lists
+ * without a hypervisor, are Nitro machines too). `type` is the instance the ENI is on, if any.
+ */
+export function checkPrefixDelegation(type: InstanceTypeInfo | undefined): void {
+  if (type === undefined || type.hypervisor === "nitro" || type.bareMetal) return;
+  throw invalidParameterValue(`Prefix delegation is not supported for the instance type '${type.instanceType}': only Nitro instances take prefixes.`);
 }
 
 function checkCount(name: string, count: number | undefined): void {

@@ -12,8 +12,11 @@ import type {
   PageOf,
   SecurityGroup,
   Subnet,
+  SubnetIpv6CidrBlockAssociation,
   Tag,
   Vpc,
+  VpcCidrBlockAssociation,
+  VpcIpv6CidrBlockAssociation,
   InterfaceType,
 } from "./types.ts";
 
@@ -34,6 +37,7 @@ export interface CreateNetworkInterfaceInput {
   ipv6AddressCount?: number;
   ipv6Addresses?: string[];
   ipv6PrefixCount?: number;
+  ipv6Prefixes?: string[];
   interfaceType?: InterfaceType;
   tagSpecifications?: TagSpecification[];
 }
@@ -99,10 +103,48 @@ export interface RunInstanceInput {
   subnetId: string;
   groupIds?: string[]; // default: the VPC's default security group
   privateIpAddress?: string;
+  /** IPv6 addresses or /80 prefixes of the primary ENI, from its subnet's /64 (a count or a list, not both). */
+  ipv6AddressCount?: number;
+  ipv6Addresses?: string[];
+  ipv6PrefixCount?: number;
+  ipv6Prefixes?: string[];
   associatePublicIp?: boolean;
   imageId?: string;
   iamRoleName?: string;
   tags?: Tag[];
+}
+
+export interface CreateSubnetInput {
+  vpcId: string;
+  cidrBlock: string;
+  availabilityZone: string;
+  ipv6CidrBlock?: string; // a /64 of one of the VPC's IPv6 blocks
+  tags?: Tag[];
+}
+
+/** One of cidrBlock (a secondary IPv4 block), amazonProvidedIpv6CidrBlock, ipv6Pool. */
+export interface AssociateVpcCidrBlockInput {
+  vpcId: string;
+  cidrBlock?: string;
+  amazonProvidedIpv6CidrBlock?: boolean;
+  ipv6CidrBlockNetworkBorderGroup?: string;
+  ipv6Pool?: string;
+}
+
+export interface VpcCidrBlockResult {
+  vpcId: string;
+  cidrBlockAssociation?: VpcCidrBlockAssociation;
+  ipv6CidrBlockAssociation?: VpcIpv6CidrBlockAssociation;
+}
+
+export interface AssociateSubnetCidrBlockInput {
+  subnetId: string;
+  ipv6CidrBlock: string;
+}
+
+export interface SubnetCidrBlockResult {
+  subnetId: string;
+  ipv6CidrBlockAssociation: SubnetIpv6CidrBlockAssociation;
 }
 
 export interface DescribeInput extends Page {
@@ -122,7 +164,7 @@ export interface SubnetView extends Subnet {
 export interface Ec2Api {
   // World building (vpcsim's own; not EC2 actions except where EC2 has one)
   createVpc(input: { cidrBlock: string; cidrBlocks?: string[]; ipv6?: boolean; tags?: Tag[] }): Vpc;
-  createSubnet(input: { vpcId: string; cidrBlock: string; availabilityZone: string; ipv6CidrBlock?: string; tags?: Tag[] }): Subnet;
+  createSubnet(input: CreateSubnetInput): Subnet; // EC2 CreateSubnet
   createSecurityGroup(input: { vpcId: string; groupName: string; description: string; tags?: Tag[] }): SecurityGroup;
   runInstance(input: RunInstanceInput): Instance; // EC2 RunInstances with MinCount=MaxCount=1
   terminateInstance(instanceId: string): Instance; // EC2 TerminateInstances
@@ -130,6 +172,8 @@ export interface Ec2Api {
   setSubnetReservation(subnetId: string, count: number): void;
 
   // EC2 actions
+  associateVpcCidrBlock(input: AssociateVpcCidrBlockInput): VpcCidrBlockResult;
+  associateSubnetCidrBlock(input: AssociateSubnetCidrBlockInput): SubnetCidrBlockResult;
   describeInstances(input: DescribeInput): PageOf<Instance>;
   describeInstanceTypes(input: DescribeInput): PageOf<InstanceTypeInfo>;
   describeVpcs(input: DescribeInput): PageOf<Vpc>;

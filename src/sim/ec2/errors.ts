@@ -61,8 +61,9 @@ export function privateIpLimitExceeded(): Ec2Error {
  * EC2's code for exceeding the per-ENI IPv6 limit is not documented anywhere we could check; we use
  * InvalidParameterValue (the generic code EC2 uses for out-of-range requests).
  */
-export function ipv6LimitExceeded(eniId: string): Ec2Error {
-  return invalidParameterValue(`Number of IPv6 addresses on interface '${eniId}' will exceed limit.`);
+export function ipv6LimitExceeded(eniId?: string): Ec2Error {
+  const where = eniId === undefined ? "the primary network interface" : `interface '${eniId}'`;
+  return invalidParameterValue(`Number of IPv6 addresses on ${where} will exceed limit.`);
 }
 
 export function interfaceInUse(eniId: string): Ec2Error {

@@ -2,6 +2,8 @@
 // hex digits (EC2's long ids; the old 8-digit ids are still accepted as well-formed on input).
 // Generation draws from the model's `random` so a seeded world is reproducible.
 
+import { createHash } from "node:crypto";
+
 export type IdPrefix = "vpc" | "subnet" | "sg" | "i" | "eni" | "eni-attach" | "ami";
 
 const HEX = "0123456789abcdef";
@@ -51,4 +53,13 @@ export function isWellFormedId(prefix: IdPrefix, id: string): boolean {
   if (!id.startsWith(`${prefix}-`)) return false;
   const hex = id.slice(prefix.length + 1);
   return (hex.length === 8 || hex.length === 17) && /^[0-9a-f]+$/.test(hex);
+}
+
+/**
+ * A stable id for something the model keeps no random id for (a CIDR association, a DNS options
+ * set): derived from what identifies it, so every answer about it names the same id, and creating it
+ * draws nothing from the world's random source.
+ */
+export function derivedId(prefix: string, ...parts: string[]): string {
+  return prefix + createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 17);
 }

@@ -1,13 +1,14 @@
-// Instances: launch with a primary ENI attached at device index 0 (and a public IPv4 address if
-// asked), termination (every ENI leaves; DeleteOnTermination ones are deleted), DescribeInstances
-// and DescribeInstanceTypes.
+// Instances: launch with a primary ENI attached at device index 0 (with IPv6 addresses or prefixes,
+// and a public IPv4 address, if asked), termination (every ENI leaves; DeleteOnTermination ones
+// are deleted), DescribeInstances and DescribeInstanceTypes.
 
 import type { DescribeInput, RunInstanceInput } from "./api.ts";
 import { Ec2Error, type Instance, type InstanceTypeInfo, type PageOf } from "./types.ts";
-import { insufficientFreeAddresses, invalidParameterValue, malformed, notFound } from "./errors.ts";
+import { insufficientFreeAddresses, invalidParameterValue, ipv6LimitExceeded, malformed, notFound } from "./errors.ts";
 import { isWellFormedId } from "./ids.ts";
 import { formatIpv4, parseIpv4 } from "../ipv4.ts";
-import { explicitAddress, pickAddresses } from "./address-plans.ts";
+import { checkIpv6Combination, checkPrefixDelegation, explicitAddress, pickAddresses, planAddresses6, planPrefixes6 } from "./address-plans.ts";
+import type { SubnetPool } from "./subnet-pool.ts";
 import { instanceFilters, instanceTypeFilters, PAGING } from "./describe-specs.ts";
 import { filterAndPage, selectByIds } from "./describe.ts";
 import { checkPageParameters } from "./paging.ts";
@@ -37,6 +38,7 @@ export function runInstance(s: ModelState, input: RunInstanceInput): Instance {
   } else {
     primary = pickAddresses(pool, 1)[0] as number;
   }
+  const { addresses6, prefixes6 } = planPrimaryIpv6(input, subnetRecord.pool, type);
   const publicIp = input.associatePublicIp ? pickPublicIp(s) : undefined;
 
   // Commit.
@@ -49,8 +51,8 @@ export function runInstance(s: ModelState, input: RunInstanceInput): Instance {
     primary,
     secondaries: [],
     prefixes: [],
-    addresses6: [],
-    prefixes6: [],
+    addresses6,
+    prefixes6,
     tags: [],
   });
   if (publicIp !== undefined) {
@@ -141,6 +143,24 @@ export function describeInstanceTypes(s: ModelState, input: DescribeInput): Page
     selected = all.filter((r) => wanted.has(r.info.instanceType));
   }
   return filterAndPage(selected, (r) => r.info, input, instanceTypeFilters, PAGING.instanceTypes);
+}
+
+/** The primary ENI's IPv6 addresses or /80 prefixes (Ipv6AddressCount, Ipv6Addresses, ...). */
+function planPrimaryIpv6(input: RunInstanceInput, pool: SubnetPool, type: InstanceTypeInfo): { addresses6: bigint[]; prefixes6: bigint[] } {
+  const addresses = (input.ipv6AddressCount ?? 0) + (input.ipv6Addresses?.length ?? 0);
+  const prefixes = (input.ipv6PrefixCount ?? 0) + (input.ipv6Prefixes?.length ?? 0);
+  if (addresses > 0 && prefixes > 0) {
+    // RunInstances' own wording and code for this one (CreateNetworkInterface's differs).
+    throw invalidParameterValue("You can and can only specify one of ipv6-addresses or ipv6-addresses-count  ipv6-prefix and ipv6-prefix-count.");
+  }
+  if (!checkIpv6Combination(input)) return { addresses6: [], prefixes6: [] };
+  if (!pool.cidr6) throw invalidParameterValue(`The subnet '${input.subnetId}' does not have an IPv6 CIDR block.`);
+  if (addresses + prefixes > type.ipv6PerEni) throw ipv6LimitExceeded();
+  if (prefixes > 0) checkPrefixDelegation(type);
+  return {
+    addresses6: planAddresses6(pool, input.ipv6AddressCount, input.ipv6Addresses, "create"),
+    prefixes6: planPrefixes6(pool, input.ipv6PrefixCount, input.ipv6Prefixes),
+  };
 }
 
 function pickPublicIp(s: ModelState): number {

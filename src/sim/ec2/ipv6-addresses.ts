@@ -1,10 +1,11 @@
 // AssignIpv6Addresses and UnassignIpv6Addresses: IPv6 addresses and /80 prefixes on an ENI, from
-// its subnet's /64, within its instance type's per-ENI IPv6 limit (addresses and prefixes share it).
+// its subnet's /64, within its instance type's per-ENI IPv6 limit (addresses and prefixes share it;
+// prefixes only on Nitro instances).
 
 import type { AssignIpv6AddressesInput, AssignIpv6AddressesOutput, UnassignIpv6AddressesInput } from "./api.ts";
 import { invalidParameterValue, ipv6LimitExceeded, missingParameter } from "./errors.ts";
-import { formatCidr6, formatIpv6, parseCidr6, parseIpv6, PREFIX6_LENGTH } from "./ipv6.ts";
-import { checkIpv6Combination, planAddresses6, planPrefixes6 } from "./address-plans.ts";
+import { formatCidr6, formatIpv6, parseCidr6, parseIpv6, PREFIX6_LENGTH } from "../ipv6.ts";
+import { checkIpv6Combination, checkPrefixDelegation, planAddresses6, planPrefixes6 } from "./address-plans.ts";
 import type { ModelState } from "./model-state.ts";
 
 export function assignIpv6Addresses(s: ModelState, input: AssignIpv6AddressesInput): AssignIpv6AddressesOutput {
@@ -20,6 +21,7 @@ export function assignIpv6Addresses(s: ModelState, input: AssignIpv6AddressesInp
   if (type && eni.ipv6Addresses.length + eni.ipv6Prefixes.length + requested > type.ipv6PerEni) {
     throw ipv6LimitExceeded(eni.networkInterfaceId);
   }
+  if (input.ipv6PrefixCount !== undefined || (input.ipv6Prefixes?.length ?? 0) > 0) checkPrefixDelegation(type);
   const addresses = planAddresses6(pool, input.ipv6AddressCount, input.ipv6Addresses, "assign");
   const prefixes = planPrefixes6(pool, input.ipv6PrefixCount, input.ipv6Prefixes);
   for (const address of addresses) {

@@ -1,7 +1,7 @@
 // The EC2 model's state: every resource's record in creation order, the world's settings, and the
 // lookups that fail with EC2's error codes. Each resource's rules live in a file of their own
-// (vpcs.ts, security-groups.ts, instances.ts, network-interfaces.ts, private-ip-addresses.ts,
-// ipv6-addresses.ts, tagging.ts) as functions over this state; model.ts is the one face they show.
+// (vpcs.ts, cidr-blocks.ts, security-groups.ts, instances.ts, network-interfaces.ts,
+// private-ip-addresses.ts, ipv6-addresses.ts, tagging.ts) as functions over this state; model.ts is the one face they show.
 // Nothing outside src/sim/ec2 imports this file: callers reach the state only through Ec2Model,
 // which hands out copies.
 
@@ -20,7 +20,7 @@ import {
 import { malformed, notFound } from "./errors.ts";
 import { IdFactory, isWellFormedId, randomHex, type IdPrefix } from "./ids.ts";
 import type { Cidr4 } from "../ipv4.ts";
-import type { Cidr6 } from "./ipv6.ts";
+import type { Cidr6 } from "../ipv6.ts";
 import type { SubnetPool } from "./subnet-pool.ts";
 
 export interface Ec2ModelOptions {
@@ -38,8 +38,8 @@ export interface Ec2ModelOptions {
 export interface VpcRecord {
   seq: number;
   vpc: Vpc;
-  cidrs: Cidr4[];
-  cidr6: Cidr6 | undefined;
+  cidrs: Cidr4[]; // the associated IPv4 CIDRs: subnets must lie in one
+  cidrs6: Cidr6[]; // the associated IPv6 /56s
   defaultGroupId: string;
 }
 

@@ -10,7 +10,7 @@ test("createVpc: ids, owner, CIDRs, a /56 for IPv6 and a default security group"
   assert.match(vpc.vpcId, ID("vpc"));
   assert.equal(vpc.ownerId, ACCOUNT);
   assert.deepEqual(vpc.cidrBlocks, ["172.16.0.0/16", "100.64.0.0/16"]);
-  assert.match(vpc.ipv6CidrBlock as string, /^2600:1f18:[0-9a-f:]+\/56$/);
+  assert.match(vpc.ipv6CidrBlocks[0] as string, /^2600:1f18:[0-9a-f:]+\/56$/);
   const groups = model.securityGroups().filter((g) => g.vpcId === vpc.vpcId);
   assert.equal(groups.length, 1);
   assert.equal(groups[0]?.groupName, "default");

@@ -7,7 +7,7 @@ import type { Clock, WorldEvent } from "./types.ts";
 import { Ec2Error } from "./types.ts";
 import { Ec2Model } from "./model.ts";
 import { loadInstanceTypes } from "./instance-types.ts";
-import { formatCidr6, parseCidr6, type Cidr6 } from "./ipv6.ts";
+import { formatCidr6, parseCidr6, subnetOf6, type Cidr6 } from "../ipv6.ts";
 
 /** A clock that only moves when told to; timers run in due order (ties in scheduling order). */
 export class ManualClock implements Clock {
@@ -100,8 +100,7 @@ export function makeWorld(seed = 1): TestWorld {
     random: seededRandom(seed),
   });
   const vpc = model.createVpc({ cidrBlock: "10.0.0.0/16", ipv6: true });
-  const vpc6 = parseCidr6(vpc.ipv6CidrBlock as string) as Cidr6;
-  const v6base = formatCidr6({ network: vpc6.network + (1n << 64n), prefixLength: 64 });
+  const v6base = subnet64(vpc.ipv6CidrBlocks[0] as string, 1);
   const subnet = model.createSubnet({ vpcId: vpc.vpcId, cidrBlock: "10.0.1.0/24", availabilityZone: "us-east-1a", ipv6CidrBlock: v6base });
   const subnetB = model.createSubnet({ vpcId: vpc.vpcId, cidrBlock: "10.0.2.0/24", availabilityZone: "us-east-1b" });
   const instance = model.runInstance({ instanceType: "m5.large", subnetId: subnet.subnetId, privateIpAddress: "10.0.1.10" });
@@ -116,4 +115,9 @@ export function makeWorld(seed = 1): TestWorld {
     subnetBId: subnetB.subnetId,
     instanceId: instance.instanceId,
   };
+}
+
+/** The `index`th /64 of a VPC's /56 (as the console numbers them, from 0). */
+export function subnet64(vpc56: string, index: number): string {
+  return formatCidr6(subnetOf6(parseCidr6(vpc56) as Cidr6, 64, index));
 }

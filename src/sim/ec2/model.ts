@@ -8,6 +8,8 @@
 // is a copy: callers cannot reach into the model's state.
 
 import type {
+  AssociateSubnetCidrBlockInput,
+  AssociateVpcCidrBlockInput,
   AssignIpv6AddressesInput,
   AssignIpv6AddressesOutput,
   AssignPrivateIpAddressesInput,
@@ -15,17 +17,21 @@ import type {
   AttachmentResult,
   AttachNetworkInterfaceInput,
   CreateNetworkInterfaceInput,
+  CreateSubnetInput,
   DescribeInput,
   Ec2Api,
   ModifyNetworkInterfaceAttributeInput,
   RunInstanceInput,
+  SubnetCidrBlockResult,
   SubnetView,
   UnassignIpv6AddressesInput,
   UnassignPrivateIpAddressesInput,
+  VpcCidrBlockResult,
 } from "./api.ts";
 import type { Instance, InstanceTypeInfo, NetworkInterface, PageOf, SecurityGroup, Subnet, Tag, Vpc } from "./types.ts";
 import { ModelState, type Ec2ModelOptions } from "./model-state.ts";
 import * as vpcRules from "./vpcs.ts";
+import * as cidrRules from "./cidr-blocks.ts";
 import * as groupRules from "./security-groups.ts";
 import * as instanceRules from "./instances.ts";
 import * as eniRules from "./network-interfaces.ts";
@@ -48,7 +54,7 @@ export class Ec2Model implements Ec2Api {
     return vpcRules.createVpc(this.#s, input);
   }
 
-  createSubnet(input: { vpcId: string; cidrBlock: string; availabilityZone: string; ipv6CidrBlock?: string; tags?: Tag[] }): Subnet {
+  createSubnet(input: CreateSubnetInput): Subnet {
     return vpcRules.createSubnet(this.#s, input);
   }
 
@@ -66,6 +72,16 @@ export class Ec2Model implements Ec2Api {
 
   setSubnetReservation(subnetId: string, count: number): void {
     vpcRules.setSubnetReservation(this.#s, subnetId, count);
+  }
+
+  // ======================= CIDR blocks =======================
+
+  associateVpcCidrBlock(input: AssociateVpcCidrBlockInput): VpcCidrBlockResult {
+    return cidrRules.associateVpcCidrBlock(this.#s, input);
+  }
+
+  associateSubnetCidrBlock(input: AssociateSubnetCidrBlockInput): SubnetCidrBlockResult {
+    return cidrRules.associateSubnetCidrBlock(this.#s, input);
   }
 
   // ======================= Describe* =======================

@@ -24,10 +24,11 @@ import {
 } from "./errors.ts";
 import { isWellFormedId } from "./ids.ts";
 import { formatIpv4, parseCidr4, parseIpv4, PREFIX_LENGTH, PREFIX_SIZE, type Cidr4 } from "../ipv4.ts";
-import { formatCidr6, formatIpv6, parseCidr6, parseIpv6, PREFIX6_LENGTH, type Cidr6 } from "./ipv6.ts";
+import { formatCidr6, formatIpv6, parseCidr6, parseIpv6, PREFIX6_LENGTH, type Cidr6 } from "../ipv6.ts";
 import {
   checkIpv4Combination,
   checkIpv6Combination,
+  checkPrefixDelegation,
   countedPrefixes,
   explicitAddress,
   explicitPrefixes,
@@ -118,7 +119,7 @@ export function createNetworkInterface(s: ModelState, input: CreateNetworkInterf
   counted.forEach((a) => planned.add(a));
   const prefixes = [...fixedPrefixes, ...countedPrefixes(pool, input.ipv4PrefixCount, planned, addressTotal)];
   const addresses6 = planAddresses6(pool, input.ipv6AddressCount, input.ipv6Addresses, "create");
-  const prefixes6 = planPrefixes6(pool, input.ipv6PrefixCount, undefined);
+  const prefixes6 = planPrefixes6(pool, input.ipv6PrefixCount, input.ipv6Prefixes);
 
   const eni = newEni(s, subnetRecord, {
     description,
@@ -169,6 +170,7 @@ export function attachNetworkInterface(s: ModelState, input: AttachNetworkInterf
   // An unattached ENI may hold more addresses than this type allows; EC2 refuses it here.
   if (eni.privateIps.length + eni.ipv4Prefixes.length > type.ipv4PerEni) throw privateIpLimitExceeded();
   if (eni.ipv6Addresses.length + eni.ipv6Prefixes.length > type.ipv6PerEni) throw ipv6LimitExceeded(eni.networkInterfaceId);
+  if (eni.ipv6Prefixes.length > 0) checkPrefixDelegation(type);
 
   const attachmentId = s.ids.next("eni-attach");
   eni.status = "in-use";

@@ -9,10 +9,13 @@
 // ignored rather than rejected with UnknownParameter, so SDK calls that set them keep working.
 
 import type {
+  AssociateSubnetCidrBlockInput,
+  AssociateVpcCidrBlockInput,
   AssignIpv6AddressesInput,
   AssignPrivateIpAddressesInput,
   AttachNetworkInterfaceInput,
   CreateNetworkInterfaceInput,
+  CreateSubnetInput,
   DescribeInput,
   ModifyNetworkInterfaceAttributeInput,
   RunInstanceInput,
@@ -27,6 +30,9 @@ import { Ec2Error } from "./types.ts";
 export const EC2_API_VERSION = "2016-11-15";
 
 export const ACTIONS = [
+  "CreateSubnet",
+  "AssociateVpcCidrBlock",
+  "AssociateSubnetCidrBlock",
   "DescribeInstances",
   "DescribeInstanceTypes",
   "DescribeVpcs",
@@ -58,6 +64,9 @@ export function isEc2Action(name: string): name is Ec2Action {
 
 /** One parsed request: the action and its typed input, as Ec2Api takes it. */
 export type Ec2Request =
+  | { action: "CreateSubnet"; input: CreateSubnetInput }
+  | { action: "AssociateVpcCidrBlock"; input: AssociateVpcCidrBlockInput }
+  | { action: "AssociateSubnetCidrBlock"; input: AssociateSubnetCidrBlockInput }
   | { action: "DescribeInstances"; input: DescribeInput }
   | { action: "DescribeInstanceTypes"; input: DescribeInput }
   | { action: "DescribeVpcs"; input: DescribeInput }
@@ -277,10 +286,7 @@ function createNetworkInterface(p: Params): CreateNetworkInterfaceInput {
   put(out, "ipv6AddressCount", p.int("Ipv6AddressCount"));
   put(out, "ipv6Addresses", nonEmpty(p.structList("Ipv6Addresses").map((x) => x.req("Ipv6Address"))));
   put(out, "ipv6PrefixCount", p.int("Ipv6PrefixCount"));
-  if (p.has("Ipv6Prefix")) {
-    // Api has no way to ask for specific IPv6 prefixes at creation; refuse rather than ignore.
-    throw new Ec2Error("InvalidParameterCombination", "Specific Ipv6Prefix values are not supported by vpcsim; use Ipv6PrefixCount");
-  }
+  put(out, "ipv6Prefixes", nonEmpty(p.structList("Ipv6Prefix").map((x) => x.req("Ipv6Prefix"))));
   const type = p.str("InterfaceType");
   if (type !== undefined) {
     if (!INTERFACE_TYPES.has(type)) throw invalid("InterfaceType", type, [...INTERFACE_TYPES].join(" | "));
@@ -341,6 +347,14 @@ function runInstances(p: Params): RunInstanceInput {
   const out: RunInstanceInput = { instanceType: p.req("InstanceType"), subnetId };
   put(out, "groupIds", nonEmpty((nic ?? p).list("SecurityGroupId")));
   put(out, "privateIpAddress", (nic ?? p).str("PrivateIpAddress"));
+  if (nic !== undefined && (p.has("Ipv6AddressCount") || p.has("Ipv6Address"))) {
+    throw new Ec2Error("InvalidParameterCombination", "Network interfaces and instance-level IPv6 addresses may not be specified on the same request");
+  }
+  // The instance-level list is `Ipv6Address.N.Ipv6Address`; a network interface's is `Ipv6Addresses.N.Ipv6Address`.
+  put(out, "ipv6AddressCount", (nic ?? p).int("Ipv6AddressCount"));
+  put(out, "ipv6Addresses", nonEmpty((nic ?? p).structList(nic ? "Ipv6Addresses" : "Ipv6Address").map((x) => x.req("Ipv6Address"))));
+  put(out, "ipv6PrefixCount", nic?.int("Ipv6PrefixCount"));
+  put(out, "ipv6Prefixes", nonEmpty(nic?.structList("Ipv6Prefix").map((x) => x.req("Ipv6Prefix")) ?? []));
   put(out, "associatePublicIp", nic?.bool("AssociatePublicIpAddress"));
   put(out, "imageId", p.str("ImageId"));
   const profile = p.struct("IamInstanceProfile");
@@ -357,10 +371,50 @@ function runInstances(p: Params): RunInstanceInput {
   return out;
 }
 
+function createSubnet(p: Params): CreateSubnetInput {
+  if (p.bool("Ipv6Native") === true) {
+    throw new Ec2Error("InvalidParameterValue", "vpcsim does not model IPv6-only subnets: give the subnet an IPv4 CidrBlock (and an Ipv6CidrBlock for dual stack)");
+  }
+  const zone = p.str("AvailabilityZone");
+  if (zone === undefined || zone === "") {
+    throw new Ec2Error("MissingParameter", "The request must contain the parameter AvailabilityZone (vpcsim does not pick a zone, nor map AvailabilityZoneId)");
+  }
+  const out: CreateSubnetInput = { vpcId: p.req("VpcId"), cidrBlock: p.req("CidrBlock"), availabilityZone: zone };
+  put(out, "ipv6CidrBlock", p.str("Ipv6CidrBlock"));
+  const specs = tagSpecifications(p);
+  const wrong = specs.find((s) => s.resourceType !== "subnet");
+  if (wrong) throw new Ec2Error("InvalidParameterValue", `'${wrong.resourceType}' is not a valid taggable resource type for this operation.`);
+  put(out, "tags", nonEmpty(specs.flatMap((s) => s.tags)));
+  return out;
+}
+
+function associateVpcCidrBlock(p: Params): AssociateVpcCidrBlockInput {
+  const out: AssociateVpcCidrBlockInput = { vpcId: p.req("VpcId") };
+  put(out, "cidrBlock", p.str("CidrBlock"));
+  put(out, "amazonProvidedIpv6CidrBlock", p.bool("AmazonProvidedIpv6CidrBlock"));
+  put(out, "ipv6CidrBlockNetworkBorderGroup", p.str("Ipv6CidrBlockNetworkBorderGroup"));
+  put(out, "ipv6Pool", p.str("Ipv6Pool"));
+  for (const ipam of ["Ipv4IpamPoolId", "Ipv6IpamPoolId"]) {
+    if (p.has(ipam)) throw new Ec2Error("InvalidParameterValue", `vpcsim has no IPAM pools (${ipam}); use CidrBlock or AmazonProvidedIpv6CidrBlock`);
+  }
+  return out;
+}
+
+function associateSubnetCidrBlock(p: Params): AssociateSubnetCidrBlockInput {
+  if (p.has("Ipv6IpamPoolId")) throw new Ec2Error("InvalidParameterValue", "vpcsim has no IPAM pools (Ipv6IpamPoolId); give Ipv6CidrBlock");
+  return { subnetId: p.req("SubnetId"), ipv6CidrBlock: p.req("Ipv6CidrBlock") };
+}
+
 /** Parses the parameters of `action` into its typed input; throws Ec2Error for bad requests. */
 export function parseInput(action: Ec2Action, params: ReadonlyMap<string, string>): Ec2Request {
   const p = new Params(params);
   switch (action) {
+    case "CreateSubnet":
+      return { action, input: createSubnet(p) };
+    case "AssociateVpcCidrBlock":
+      return { action, input: associateVpcCidrBlock(p) };
+    case "AssociateSubnetCidrBlock":
+      return { action, input: associateSubnetCidrBlock(p) };
     case "DescribeInstances":
       return { action, input: describe(p, "InstanceId") };
     case "DescribeInstanceTypes":

@@ -27,64 +27,13 @@ import {
   UnassignIpv6AddressesCommand,
   UnassignPrivateIpAddressesCommand,
 } from "@aws-sdk/client-ec2";
-import { CallLog } from "./call-log.ts";
-import { CredentialStore, type TemporaryCredentials } from "./credentials.ts";
+import { CredentialStore } from "./credentials.ts";
 import { Faults } from "./faults.ts";
-import { listenEc2, type Ec2Endpoint, type Ec2HandlerOptions } from "./server.ts";
+import { listenEc2 } from "./server.ts";
 import { signV4 } from "./sigv4.ts";
-import { makeWorld, type TestWorld } from "./model.test-support.ts";
+import { makeWorld } from "./model.test-support.ts";
 import { Throttle } from "./throttle.ts";
-
-interface Rig {
-  world: TestWorld;
-  credentials: CredentialStore;
-  creds: TemporaryCredentials;
-  endpoint: Ec2Endpoint;
-  client: EC2Client;
-  callLog: CallLog;
-}
-
-async function start(extra: Partial<Ec2HandlerOptions> = {}, maxAttempts = 1): Promise<Rig> {
-  const world = makeWorld();
-  const credentials = new CredentialStore();
-  const callLog = new CallLog();
-  const endpoint = await listenEc2(
-    { host: "127.0.0.1", port: 0 },
-    { api: world.model, credentials, callLog, throttle: new Throttle({ enabled: false }), onError: () => {}, ...extra },
-  );
-  const creds = credentials.issue(world.instanceId, 3_600_000);
-  const client = new EC2Client({ endpoint: endpoint.url, region: "us-east-1", credentials: creds, maxAttempts });
-  return { world, credentials, creds, endpoint, client, callLog };
-}
-
-async function stop(rig: Rig): Promise<void> {
-  rig.client.destroy();
-  await rig.endpoint.close();
-}
-
-/** Runs `p` expecting an SDK error; returns it. */
-async function sdkError(p: Promise<unknown>): Promise<Error & { Code?: string; $metadata: { httpStatusCode?: number; requestId?: string; attempts?: number } }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as never;
-  }
-  assert.fail("expected the call to fail");
-}
-
-/** A raw HTTP exchange (for what the SDK cannot send). */
-function raw(url: string, opts: { method?: string; headers?: Record<string, string | number>; body?: string | Buffer }): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? "POST", headers: opts.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), headers: res.headers }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(opts.body);
-  });
-}
+import { raw, sdkError, start, stop, type Rig } from "./server.test-support.ts";
 
 function code(xml: string): string | undefined {
   return /<Code>([^<]*)<\/Code>/.exec(xml)?.[1];
@@ -288,7 +237,7 @@ describe("ENI lifecycle through the SDK", () => {
     const vpcs = await client.send(new DescribeVpcsCommand({ VpcIds: [world.vpcId] }));
     assert.equal(vpcs.Vpcs?.[0]?.CidrBlock, "10.0.0.0/16");
     assert.equal(vpcs.Vpcs?.[0]?.CidrBlockAssociationSet?.[0]?.CidrBlock, "10.0.0.0/16");
-    assert.equal(vpcs.Vpcs?.[0]?.Ipv6CidrBlockAssociationSet?.[0]?.Ipv6CidrBlock, world.model.vpc(world.vpcId)?.ipv6CidrBlock);
+    assert.equal(vpcs.Vpcs?.[0]?.Ipv6CidrBlockAssociationSet?.[0]?.Ipv6CidrBlock, world.model.vpc(world.vpcId)?.ipv6CidrBlocks[0]);
 
     const subnets = await client.send(new DescribeSubnetsCommand({ SubnetIds: [world.subnetId] }));
     const s = subnets.Subnets?.[0];

@@ -98,6 +98,15 @@ function execute(api: Ec2Api, region: string, r: Ec2Request): Record<string, Xml
   // The writer reads the world after the call, so an answer shows the call's own effects.
   const writer = (): ResponseWriter => new ResponseWriter(api, region);
   switch (r.action) {
+    case "CreateSubnet": {
+      const subnet = api.createSubnet(r.input);
+      // The answer shows the new subnet as DescribeSubnets would, with its free address count.
+      return writer().createSubnet(api.subnet(subnet.subnetId)!);
+    }
+    case "AssociateVpcCidrBlock":
+      return writer().associateVpcCidrBlock(api.associateVpcCidrBlock(r.input));
+    case "AssociateSubnetCidrBlock":
+      return writer().associateSubnetCidrBlock(api.associateSubnetCidrBlock(r.input));
     case "DescribeInstances":
       return writer().describeInstances(api.describeInstances(r.input));
     case "DescribeInstanceTypes":

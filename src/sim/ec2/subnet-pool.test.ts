@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SubnetPool } from "./subnet-pool.ts";
 import { formatIpv4, parseCidr4, parseIpv4, type Cidr4 } from "../ipv4.ts";
-import { parseCidr6, parseIpv6, type Cidr6 } from "./ipv6.ts";
+import { parseCidr6, parseIpv6, type Cidr6 } from "../ipv6.ts";
 import { seededRandom } from "./model.test-support.ts";
 
 const ip = (text: string) => parseIpv4(text) as number;

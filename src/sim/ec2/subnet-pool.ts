@@ -13,7 +13,7 @@ import {
   RESERVED_PER_SUBNET,
   type Cidr4,
 } from "../ipv4.ts";
-import { cidr6ContainsAddress, hostMask6, PREFIX6_LENGTH, type Cidr6 } from "./ipv6.ts";
+import { cidr6ContainsAddress, hostMask6, PREFIX6_LENGTH, type Cidr6 } from "../ipv6.ts";
 
 /** Why an explicitly requested address or prefix cannot be had. */
 export type Refusal = "outside" | "reserved" | "misaligned" | "in-use" | "in-prefix";
@@ -26,7 +26,7 @@ const PREFIXES6_PER_SUBNET = 1 << (PREFIX6_LENGTH - 64); // /80s in a /64
 
 export class SubnetPool {
   readonly cidr: Cidr4;
-  readonly cidr6: Cidr6 | undefined;
+  #cidr6: Cidr6 | undefined;
   readonly #random: () => number;
   readonly #addresses = new Map<number, string>(); // address -> owning ENI
   readonly #prefixes = new Map<number, string>(); // /28 base -> owning ENI
@@ -36,8 +36,19 @@ export class SubnetPool {
 
   constructor(cidr: Cidr4, cidr6: Cidr6 | undefined, random: () => number) {
     this.cidr = cidr;
-    this.cidr6 = cidr6;
+    this.#cidr6 = cidr6;
     this.#random = random;
+  }
+
+  /** The subnet's IPv6 /64, once it has one. */
+  get cidr6(): Cidr6 | undefined {
+    return this.#cidr6;
+  }
+
+  /** Gives a subnet without an IPv6 block its /64 (AssociateSubnetCidrBlock, once associated). */
+  associateCidr6(cidr6: Cidr6): void {
+    if (this.#cidr6 !== undefined) throw new Error("the subnet has an IPv6 CIDR block already");
+    this.#cidr6 = cidr6;
   }
 
   set reservation(count: number) {

@@ -8,12 +8,37 @@ export interface Tag {
   value: string;
 }
 
+/** Where a CIDR block association is in its life: EC2 answers "associating" and gets there shortly after. */
+export type CidrBlockState = "associating" | "associated" | "disassociating" | "disassociated" | "failing" | "failed";
+
+export interface VpcCidrBlockAssociation {
+  associationId: string;
+  cidrBlock: string;
+  state: CidrBlockState;
+}
+
+export interface VpcIpv6CidrBlockAssociation {
+  associationId: string;
+  ipv6CidrBlock: string; // a /56
+  state: CidrBlockState;
+  networkBorderGroup: string; // the Region, for Amazon-provided blocks
+  ipv6Pool: string; // "Amazon"
+}
+
+export interface SubnetIpv6CidrBlockAssociation {
+  associationId: string;
+  ipv6CidrBlock: string; // a /64
+  state: CidrBlockState;
+}
+
 export interface Vpc {
   vpcId: string;
   ownerId: string;
   cidrBlock: string; // primary IPv4 CIDR
-  cidrBlocks: string[]; // primary first, then secondary CIDRs
-  ipv6CidrBlock?: string; // a /56
+  cidrBlocks: string[]; // the associated IPv4 CIDRs, primary first: what the VPC routes
+  ipv6CidrBlocks: string[]; // the associated IPv6 /56s
+  cidrBlockAssociations: VpcCidrBlockAssociation[]; // every IPv4 association, in any state
+  ipv6CidrBlockAssociations: VpcIpv6CidrBlockAssociation[];
   tags: Tag[];
 }
 
@@ -24,7 +49,8 @@ export interface Subnet {
   availabilityZone: string; // "us-east-1a"
   availabilityZoneId: string; // "use1-az1"
   cidrBlock: string;
-  ipv6CidrBlock?: string; // a /64
+  ipv6CidrBlock?: string; // the associated /64, once associated
+  ipv6CidrBlockAssociations: SubnetIpv6CidrBlockAssociation[];
   tags: Tag[];
 }
 
@@ -149,7 +175,9 @@ export type WorldEvent =
   | { kind: "eni-detached"; eni: NetworkInterface; instanceId: string; deviceIndex: number }
   | { kind: "eni-addresses-changed"; eni: NetworkInterface }
   | { kind: "eni-changed"; eni: NetworkInterface } // groups, source/dest check, tags, description
-  | { kind: "eni-deleted"; eni: NetworkInterface };
+  | { kind: "eni-deleted"; eni: NetworkInterface }
+  | { kind: "vpc-cidr-associated"; vpc: Vpc; cidr: string } // IPv4 or IPv6; routed from now on
+  | { kind: "subnet-cidr-associated"; subnet: Subnet; ipv6Cidr: string };
 
 /** Time as the model sees it; tests and benchmarks may give it a virtual clock. */
 export interface Clock {
@@ -157,8 +185,9 @@ export interface Clock {
   after(ms: number, fn: () => void): void; // runs fn after ms; ms = 0 runs it before the next macrotask
 }
 
-/** How long EC2 takes to carry out an attachment change (the profile sets them; faults may raise them). */
+/** How long EC2 takes to carry out an asynchronous change (the profile sets them; faults may raise them). */
 export interface AttachTimings {
   attachMs: number; // from AttachNetworkInterface until the attachment is "attached" and the device appears
   detachMs: number; // from DetachNetworkInterface until the ENI is "available" and the device is gone
+  cidrAssociationMs?: number; // from Associate{Vpc,Subnet}CidrBlock until the block is "associated" (default 0)
 }

@@ -1,12 +1,13 @@
-// VPCs and subnets: their CIDR blocks with EC2's bounds and overlap rules, the Amazon-provided IPv6
-// /56 of a dual-stack VPC, subnet address accounting (AvailableIpAddressCount) and their Describe*.
+// VPCs and subnets: creation (a VPC with its default security group and the CIDR blocks it starts
+// with, a subnet in one zone with its IPv4 block and optionally a /64), subnet address accounting
+// (AvailableIpAddressCount) and their Describe*. The CIDR blocks' own rules are in cidr-blocks.ts.
 
-import type { DescribeInput, SubnetView } from "./api.ts";
+import type { CreateSubnetInput, DescribeInput, SubnetView } from "./api.ts";
 import { Ec2Error, type PageOf, type Subnet, type Tag, type Vpc } from "./types.ts";
 import { invalidParameterValue, notFound } from "./errors.ts";
 import { cidrContainsCidr, cidrsOverlap, formatCidr4, parseCidr4, type Cidr4 } from "../ipv4.ts";
-import { cidr6ContainsCidr, cidrs6Overlap, formatCidr6, parseCidr6, type Cidr6 } from "./ipv6.ts";
-import { randomHex } from "./ids.ts";
+import { formatCidr6 } from "../ipv6.ts";
+import { amazonIpv6Association, checkSubnetIpv6Cidr, ipv4Association, newAmazonIpv6Cidr, parseVpcCidr, subnetIpv6Association } from "./cidr-blocks.ts";
 import { SubnetPool } from "./subnet-pool.ts";
 import { PAGING, subnetFilters, vpcFilters } from "./describe-specs.ts";
 import { filterAndPage, selectByIds } from "./describe.ts";
@@ -25,27 +26,28 @@ export function createVpc(s: ModelState, input: { cidrBlock: string; cidrBlocks?
   });
   const tags = input.tags ?? [];
   checkNewTags(tags);
-  const cidr6 = input.ipv6 ? newVpcIpv6Cidr(s) : undefined;
+  const cidr6 = input.ipv6 ? newAmazonIpv6Cidr(s) : undefined;
 
+  // What the VPC is created with is associated at once; later associations take their time.
   const vpcId = s.ids.next("vpc");
   const vpc: Vpc = {
     vpcId,
     ownerId: s.accountId,
     cidrBlock: formatCidr4(cidrs[0] as Cidr4),
     cidrBlocks: cidrs.map(formatCidr4),
-    ...(cidr6 ? { ipv6CidrBlock: formatCidr6(cidr6) } : {}),
+    ipv6CidrBlocks: cidr6 ? [formatCidr6(cidr6)] : [],
+    cidrBlockAssociations: cidrs.map((cidr) => ipv4Association(vpcId, cidr, "associated")),
+    ipv6CidrBlockAssociations: cidr6 ? [amazonIpv6Association(s, vpcId, cidr6, "associated")] : [],
     tags: tags.map((t) => ({ ...t })),
   };
   const defaultGroupId = s.ids.next("sg");
-  s.vpcs.set(vpcId, { seq: s.nextSeq(), vpc, cidrs, cidr6, defaultGroupId });
+  s.vpcs.set(vpcId, { seq: s.nextSeq(), vpc, cidrs, cidrs6: cidr6 ? [cidr6] : [], defaultGroupId });
   addDefaultGroup(s, vpcId, defaultGroupId);
+  for (const cidr of [...vpc.cidrBlocks, ...vpc.ipv6CidrBlocks]) s.emit({ kind: "vpc-cidr-associated", vpc: structuredClone(vpc), cidr });
   return structuredClone(vpc);
 }
 
-export function createSubnet(
-  s: ModelState,
-  input: { vpcId: string; cidrBlock: string; availabilityZone: string; ipv6CidrBlock?: string; tags?: Tag[] },
-): Subnet {
+export function createSubnet(s: ModelState, input: CreateSubnetInput): Subnet {
   const vpcRecord = s.vpcRecord(input.vpcId);
   const cidr = parseCidr4(input.cidrBlock);
   if (!cidr) throw invalidParameterValue(`Value (${input.cidrBlock}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`);
@@ -59,32 +61,21 @@ export function createSubnet(
   if (siblings.some((r) => cidrsOverlap(r.pool.cidr, cidr))) {
     throw new Ec2Error("InvalidSubnet.Conflict", `The CIDR '${input.cidrBlock}' conflicts with another subnet`);
   }
-  let cidr6: Cidr6 | undefined;
-  if (input.ipv6CidrBlock !== undefined) {
-    cidr6 = parseCidr6(input.ipv6CidrBlock);
-    if (!cidr6 || cidr6.prefixLength !== 64) {
-      throw invalidParameterValue(`Value (${input.ipv6CidrBlock}) for parameter ipv6CidrBlock is invalid. Expecting a /64.`);
-    }
-    if (!vpcRecord.cidr6 || !cidr6ContainsCidr(vpcRecord.cidr6, cidr6)) {
-      throw new Ec2Error("InvalidSubnet.Range", `The IPv6 CIDR '${input.ipv6CidrBlock}' is not within the VPC's IPv6 CIDR.`);
-    }
-    const taken = cidr6;
-    if (siblings.some((r) => r.pool.cidr6 && cidrs6Overlap(r.pool.cidr6, taken))) {
-      throw new Ec2Error("InvalidSubnet.Conflict", `The CIDR '${input.ipv6CidrBlock}' conflicts with another subnet`);
-    }
-  }
+  const cidr6 = input.ipv6CidrBlock === undefined ? undefined : checkSubnetIpv6Cidr(s, vpcRecord, input.ipv6CidrBlock);
   const zoneId = availabilityZoneId(s.region, input.availabilityZone);
   const tags = input.tags ?? [];
   checkNewTags(tags);
 
+  const subnetId = s.ids.next("subnet");
   const subnet: Subnet = {
-    subnetId: s.ids.next("subnet"),
+    subnetId,
     vpcId: input.vpcId,
     ownerId: s.accountId,
     availabilityZone: input.availabilityZone,
     availabilityZoneId: zoneId,
     cidrBlock: formatCidr4(cidr),
     ...(cidr6 ? { ipv6CidrBlock: formatCidr6(cidr6) } : {}),
+    ipv6CidrBlockAssociations: cidr6 ? [subnetIpv6Association(subnetId, cidr6, "associated")] : [],
     tags: tags.map((t) => ({ ...t })),
   };
   s.subnets.set(subnet.subnetId, {
@@ -115,21 +106,4 @@ export function describeSubnets(s: ModelState, input: DescribeInput): PageOf<Sub
 
 export function subnetView(record: SubnetRecord): SubnetView {
   return { ...structuredClone(record.subnet), availableIpAddressCount: record.pool.available };
-}
-
-/** A fresh /56 for a dual-stack VPC, from Amazon's 2600:1f00::/24 style pool. */
-function newVpcIpv6Cidr(s: ModelState): Cidr6 {
-  for (;;) {
-    const text = `2600:1f18:${randomHex(s.random, 4)}:${randomHex(s.random, 2)}00::/56`;
-    const cidr = parseCidr6(text) as Cidr6;
-    if (![...s.vpcs.values()].some((v) => v.cidr6 && cidrs6Overlap(v.cidr6, cidr))) return cidr;
-  }
-}
-
-/** A VPC CIDR: well formed, between /16 and /28 (EC2's bounds). */
-function parseVpcCidr(text: string): Cidr4 {
-  const cidr = parseCidr4(text);
-  if (!cidr) throw invalidParameterValue(`Value (${text}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`);
-  if (cidr.prefixLength < 16 || cidr.prefixLength > 28) throw new Ec2Error("InvalidVpc.Range", `The CIDR '${text}' is invalid.`);
-  return cidr;
 }

@@ -4,9 +4,29 @@
 // Values the model does not keep (association ids, DNS names, the instance's architecture, ...) are
 // derived deterministically from what it does keep, so two describes of one thing agree.
 
-import { createHash } from "node:crypto";
-import type { AssignIpv6AddressesOutput, AssignPrivateIpAddressesOutput, AttachmentResult, Ec2Api, SubnetView } from "./api.ts";
-import type { Instance, InstanceState, InstanceTypeInfo, NetworkInterface, PageOf, SecurityGroup, Tag, Vpc } from "./types.ts";
+import type {
+  AssignIpv6AddressesOutput,
+  AssignPrivateIpAddressesOutput,
+  AttachmentResult,
+  Ec2Api,
+  SubnetCidrBlockResult,
+  SubnetView,
+  VpcCidrBlockResult,
+} from "./api.ts";
+import { derivedId } from "./ids.ts";
+import type {
+  Instance,
+  InstanceState,
+  InstanceTypeInfo,
+  NetworkInterface,
+  PageOf,
+  SecurityGroup,
+  SubnetIpv6CidrBlockAssociation,
+  Tag,
+  Vpc,
+  VpcCidrBlockAssociation,
+  VpcIpv6CidrBlockAssociation,
+} from "./types.ts";
 
 export const EC2_XMLNS = "http://ec2.amazonaws.com/doc/2016-11-15/";
 
@@ -54,11 +74,6 @@ export function errorXml(code: string, message: string, requestId: string): stri
 
 /** What serialising needs to look up besides the object itself. */
 export type XmlLookups = Pick<Ec2Api, "securityGroups" | "subnet" | "networkInterfaces" | "instanceTypeInfo">;
-
-/** A stable pseudo-id for things EC2 has ids for and the model does not keep. */
-function derivedId(prefix: string, ...parts: string[]): string {
-  return prefix + createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 17);
-}
 
 function regionOf(availabilityZone: string): string {
   return availabilityZone.replace(/[a-z]$/, "");
@@ -305,30 +320,41 @@ function instanceTypeXml(t: InstanceTypeInfo): XmlValue {
   };
 }
 
+function vpcCidrAssociationXml(a: VpcCidrBlockAssociation): XmlValue {
+  return { associationId: a.associationId, cidrBlock: a.cidrBlock, cidrBlockState: { state: a.state } };
+}
+
+function vpcIpv6AssociationXml(a: VpcIpv6CidrBlockAssociation): XmlValue {
+  return {
+    associationId: a.associationId,
+    ipv6CidrBlock: a.ipv6CidrBlock,
+    ipv6CidrBlockState: { state: a.state },
+    networkBorderGroup: a.networkBorderGroup,
+    ipv6Pool: a.ipv6Pool,
+    ipSource: "amazon",
+    ipv6AddressAttribute: "public",
+  };
+}
+
+function subnetIpv6AssociationXml(a: SubnetIpv6CidrBlockAssociation): XmlValue {
+  return {
+    associationId: a.associationId,
+    ipv6CidrBlock: a.ipv6CidrBlock,
+    ipv6CidrBlockState: { state: a.state },
+    ipSource: "amazon",
+    ipv6AddressAttribute: "public",
+  };
+}
+
 // A VPC or security group does not record its region; a vpcsim world lives in one region.
-function vpcXml(v: Vpc, region: string): XmlValue {
+function vpcXml(v: Vpc): XmlValue {
   return {
     vpcId: v.vpcId,
     ownerId: v.ownerId,
     state: "available",
     cidrBlock: v.cidrBlock,
-    cidrBlockAssociationSet: v.cidrBlocks.map((cidrBlock) => ({
-      associationId: derivedId("vpc-cidr-assoc-", v.vpcId, cidrBlock),
-      cidrBlock,
-      cidrBlockState: { state: "associated" },
-    })),
-    ipv6CidrBlockAssociationSet:
-      v.ipv6CidrBlock === undefined
-        ? undefined
-        : [
-            {
-              associationId: derivedId("vpc-cidr-assoc-", v.vpcId, v.ipv6CidrBlock),
-              ipv6CidrBlock: v.ipv6CidrBlock,
-              ipv6CidrBlockState: { state: "associated" },
-              networkBorderGroup: region,
-              ipv6Pool: "Amazon",
-            },
-          ],
+    cidrBlockAssociationSet: v.cidrBlockAssociations.map(vpcCidrAssociationXml),
+    ipv6CidrBlockAssociationSet: v.ipv6CidrBlockAssociations.length === 0 ? undefined : v.ipv6CidrBlockAssociations.map(vpcIpv6AssociationXml),
     dhcpOptionsId: derivedId("dopt-", v.ownerId),
     instanceTenancy: "default",
     isDefault: false,
@@ -345,16 +371,7 @@ function subnetXml(s: SubnetView): XmlValue {
     vpcId: s.vpcId,
     ownerId: s.ownerId,
     cidrBlock: s.cidrBlock,
-    ipv6CidrBlockAssociationSet:
-      s.ipv6CidrBlock === undefined
-        ? []
-        : [
-            {
-              associationId: derivedId("subnet-cidr-assoc-", s.subnetId, s.ipv6CidrBlock),
-              ipv6CidrBlock: s.ipv6CidrBlock,
-              ipv6CidrBlockState: { state: "associated" },
-            },
-          ],
+    ipv6CidrBlockAssociationSet: s.ipv6CidrBlockAssociations.map(subnetIpv6AssociationXml),
     availableIpAddressCount: s.availableIpAddressCount,
     availabilityZone: s.availabilityZone,
     availabilityZoneId: s.availabilityZoneId,
@@ -404,7 +421,7 @@ export class ResponseWriter {
     return paged(page, "instanceTypeSet", instanceTypeXml);
   }
   describeVpcs(page: PageOf<Vpc>): Record<string, XmlValue> {
-    return paged(page, "vpcSet", (v) => vpcXml(v, this.#region));
+    return paged(page, "vpcSet", vpcXml);
   }
   describeSubnets(page: PageOf<SubnetView>): Record<string, XmlValue> {
     return paged(page, "subnetSet", subnetXml);
@@ -414,6 +431,19 @@ export class ResponseWriter {
   }
   describeNetworkInterfaces(page: PageOf<NetworkInterface>): Record<string, XmlValue> {
     return paged(page, "networkInterfaceSet", (e) => eniXml(e, this.#ctx));
+  }
+  createSubnet(subnet: SubnetView): Record<string, XmlValue> {
+    return { subnet: subnetXml(subnet) };
+  }
+  associateVpcCidrBlock(out: VpcCidrBlockResult): Record<string, XmlValue> {
+    return {
+      cidrBlockAssociation: out.cidrBlockAssociation && vpcCidrAssociationXml(out.cidrBlockAssociation),
+      ipv6CidrBlockAssociation: out.ipv6CidrBlockAssociation && vpcIpv6AssociationXml(out.ipv6CidrBlockAssociation),
+      vpcId: out.vpcId,
+    };
+  }
+  associateSubnetCidrBlock(out: SubnetCidrBlockResult): Record<string, XmlValue> {
+    return { ipv6CidrBlockAssociation: subnetIpv6AssociationXml(out.ipv6CidrBlockAssociation), subnetId: out.subnetId };
   }
   networkInterface(eni: NetworkInterface): Record<string, XmlValue> {
     return { networkInterface: eniXml(eni, this.#ctx) };

@@ -4,7 +4,7 @@
 // profile's lag, in order, so a reader sees the past, never a mix of past and future.
 
 import type { Ec2Api } from "../ec2/api.ts";
-import type { Clock, WorldEvent } from "../ec2/types.ts";
+import type { Clock, NetworkInterface, WorldEvent } from "../ec2/types.ts";
 import { buildMetadataTree, type InstanceDocument, type MetadataNode } from "./metadata-tree.ts";
 
 export interface ImdsViewOptions {
@@ -34,11 +34,9 @@ export class ImdsView {
 
   /** Feed every EC2 world event here. */
   onEvent(event: WorldEvent): void {
-    const instanceId = instanceOf(event);
-    if (instanceId === undefined) return;
     // A freshly booted instance finds its metadata ready; only later changes lag.
     const lag = event.kind === "instance-launched" ? 0 : this.options.lagMs();
-    this.refresh(instanceId, lag);
+    for (const instanceId of this.instancesOf(event)) this.refresh(instanceId, lag);
   }
 
   /** Rebuilds every instance's tree at once (used at start-up). */
@@ -59,19 +57,33 @@ export class ImdsView {
     if (lagMs <= 0) publish();
     else this.options.clock.after(lagMs, publish);
   }
-}
 
-function instanceOf(event: WorldEvent): string | undefined {
-  switch (event.kind) {
-    case "instance-launched":
-    case "instance-terminated":
-      return event.instance.instanceId;
-    case "eni-attached":
-    case "eni-detached":
-      return event.instanceId;
-    case "eni-addresses-changed":
-    case "eni-changed":
-    case "eni-deleted":
-      return event.eni.attachment?.instanceId;
+  /** The instances whose metadata an event changes. */
+  private instancesOf(event: WorldEvent): string[] {
+    switch (event.kind) {
+      case "instance-launched":
+      case "instance-terminated":
+        return [event.instance.instanceId];
+      case "eni-attached":
+      case "eni-detached":
+        return [event.instanceId];
+      case "eni-addresses-changed":
+      case "eni-changed":
+      case "eni-deleted":
+        return event.eni.attachment ? [event.eni.attachment.instanceId] : [];
+      case "vpc-cidr-associated":
+        // Every ENI shows its VPC's CIDR blocks.
+        return this.instancesWithEnisWhere((eni) => eni.vpcId === event.vpc.vpcId);
+      case "subnet-cidr-associated":
+        return this.instancesWithEnisWhere((eni) => eni.subnetId === event.subnet.subnetId);
+    }
+  }
+
+  private instancesWithEnisWhere(test: (eni: NetworkInterface) => boolean): string[] {
+    const ids = new Set<string>();
+    for (const eni of this.options.api.networkInterfaces()) {
+      if (eni.attachment !== undefined && test(eni)) ids.add(eni.attachment.instanceId);
+    }
+    return [...ids];
   }
 }

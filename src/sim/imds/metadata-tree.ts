@@ -60,6 +60,10 @@ export function buildMetadataTree(api: Ec2Api, instanceId: string, account: Inst
       "security-credentials": { [instance.iamRoleName]: "" },
     },
   };
+  // The instance's IPv6 address: its primary ENI's first one, if it has any (404 otherwise, which
+  // is how the reference agent learns a node has none).
+  const ipv6 = primary.ipv6Addresses[0];
+  if (ipv6 !== undefined) metaData["ipv6"] = ipv6;
   if (instance.publicIpAddress) {
     metaData["public-ipv4"] = instance.publicIpAddress;
     metaData["public-hostname"] = `ec2-${instance.publicIpAddress.replaceAll(".", "-")}.compute-1.amazonaws.com`;
@@ -101,7 +105,7 @@ function interfaceTree(api: Ec2Api, eni: NetworkInterface, instance: Instance, r
   if (eni.ipv6Addresses.length > 0) node["ipv6s"] = eni.ipv6Addresses.join("\n");
   if (eni.ipv6Prefixes.length > 0) node["ipv6-prefix"] = eni.ipv6Prefixes.join("\n");
   if (subnet?.ipv6CidrBlock) node["subnet-ipv6-cidr-blocks"] = subnet.ipv6CidrBlock;
-  if (vpc?.ipv6CidrBlock) node["vpc-ipv6-cidr-blocks"] = vpc.ipv6CidrBlock;
+  if (vpc && vpc.ipv6CidrBlocks.length > 0) node["vpc-ipv6-cidr-blocks"] = vpc.ipv6CidrBlocks.join("\n");
   if (eni.networkInterfaceId === instance.primaryNetworkInterfaceId && instance.publicIpAddress) {
     node["public-ipv4s"] = instance.publicIpAddress;
   }

@@ -98,5 +98,14 @@ export function cidrs6Overlap(a: Cidr6, b: Cidr6): boolean {
   return cidr6ContainsCidr(a, b) || cidr6ContainsCidr(b, a);
 }
 
+/** The `index`th block of length `prefixLength` inside `parent` (a /56's /64 number 3, say). */
+export function subnetOf6(parent: Cidr6, prefixLength: number, index: number): Cidr6 {
+  const count = 1n << BigInt(prefixLength - parent.prefixLength);
+  if (prefixLength < parent.prefixLength || !Number.isInteger(index) || index < 0 || BigInt(index) >= count) {
+    throw new RangeError(`no block ${index} of length /${prefixLength} in ${formatCidr6(parent)}`);
+  }
+  return { network: parent.network + (BigInt(index) << BigInt(128 - prefixLength)), prefixLength };
+}
+
 /** Size of an IPv6 prefix that EC2 delegates to an ENI (a /80). */
 export const PREFIX6_LENGTH = 80;
