@@ -70,8 +70,8 @@ async function replyDestinations(node: Node, podAddress: string): Promise<string
 
 /** vpcsim's drop counters, read from its router and internet-gateway namespaces. */
 async function dropCounters(run: SimRun): Promise<{ unmappedOutbound: number; spoofedSources: number }> {
-  const read = async (netns: string, table: string) => {
-    const r = await runCommand("ip", ["netns", "exec", netns, "nft", "-j", "list", "counters", "table", "ip", table]);
+  const read = async (netns: string, family: "ip" | "inet", table: string) => {
+    const r = await runCommand("ip", ["netns", "exec", netns, "nft", "-j", "list", "counters", "table", family, table]);
     assert.equal(r.code, 0, r.stderr);
     const packets = new Map<string, number>();
     for (const entry of (JSON.parse(r.stdout) as { nftables?: { counter?: { name: string; packets: number } }[] }).nftables ?? []) {
@@ -79,7 +79,8 @@ async function dropCounters(run: SimRun): Promise<{ unmappedOutbound: number; sp
     }
     return packets;
   };
-  const [igw, router] = await Promise.all([read(`vs-${run.name}-igw`, "vpcsim_igw"), read(`vs-${run.name}-router`, "vpcsim")]);
+  // The source check's table is inet (it checks IPv4 and IPv6 sources); the 1:1 NAT's is IPv4 only.
+  const [igw, router] = await Promise.all([read(`vs-${run.name}-igw`, "ip", "vpcsim_igw"), read(`vs-${run.name}-router`, "inet", "vpcsim")]);
   return { unmappedOutbound: igw.get("unmapped_outbound") ?? 0, spoofedSources: router.get("spoofed_sources") ?? 0 };
 }
 

@@ -107,6 +107,11 @@ export class FabricSync {
       }
       case "eni-deleted":
         return undefined;
+      case "vpc-cidr-associated":
+        return () => fabric.addVpcCidr(event.cidr);
+      // A subnet's /64 needs nothing in the router: IPv6 is delivered per address and prefix.
+      case "subnet-cidr-associated":
+        return undefined;
     }
   }
 
@@ -118,10 +123,18 @@ export class FabricSync {
       mac: eni.macAddress,
       primaryIp: eni.privateIps[0]!.address,
       subnetCidr: subnet.cidrBlock,
+      // A primary ENI's IPv6 addresses are on eth0 from boot, as an AMI's DHCPv6 client leaves them.
+      ipv6Addresses: [...eni.ipv6Addresses],
     };
   }
 }
 
 function addressesOf(eni: NetworkInterface) {
-  return { eniId: eni.networkInterfaceId, privateIps: eni.privateIps.map((p) => p.address), ipv4Prefixes: [...eni.ipv4Prefixes] };
+  return {
+    eniId: eni.networkInterfaceId,
+    privateIps: eni.privateIps.map((p) => p.address),
+    ipv4Prefixes: [...eni.ipv4Prefixes],
+    ipv6Addresses: [...eni.ipv6Addresses],
+    ipv6Prefixes: [...eni.ipv6Prefixes],
+  };
 }

@@ -1,7 +1,8 @@
-// The "internet" host's service (runs inside the external namespace, 203.0.113.10): it answers
-// every client with the source address it sees, which is how tests and operators check what the
-// internet gateway's 1:1 NAT did. HTTP on port 80 (for curl-style checks) and a raw TCP port 7
-// that writes the address and closes (for clients without HTTP).
+// The "internet" hosts' service (runs inside an external namespace, 203.0.113.10 or
+// 2001:db8:ffff::10; the address to listen on is its argument): it answers every client with the
+// source address it sees, which is how tests and operators check what the gateways did. HTTP on
+// port 80 (for curl-style checks) and a raw TCP port 7 that writes the address and closes (for
+// clients without HTTP).
 //
 // Prints "ready" on stdout once both ports listen. Exits when stdin closes, so it never outlives
 // the process that started it, even if that process dies without cleaning up.

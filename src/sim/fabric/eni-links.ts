@@ -1,10 +1,12 @@
 // ENI hot-plug: each attached ENI is a veth pair between the VPC router and the instance, created
 // inside the router namespace with its peer moved straight into the instance's as eth<device index>
-// with the ENI's MAC (never through the root namespace). The router side is named after the ENI.
+// with the ENI's MAC (never through the root namespace). The router side is named after the ENI and
+// is the subnet router as the instance sees it.
 
 import { createHash } from "node:crypto";
 import { run } from "./exec.ts";
 import { deleteLinks } from "./cleanup.ts";
+import { subnetRouterLinkLocal, subnetRouterMac } from "./addresses.ts";
 
 /** Prefix of every router-side ENI veth; the source check applies to exactly these links. */
 export const ENI_LINK_PREFIX = "v";
@@ -45,12 +47,18 @@ export class EniLinkNames {
   }
 }
 
-/** The `ip -batch` lines (run in the router) that plug an ENI into an instance, router side up. */
-export function plugLines(plug: { link: string; mtu: number; instanceNetns: string; deviceIndex: number; mac: string }): string[] {
+/**
+ * The `ip -batch` lines (run in the router) that plug an ENI into an instance, router side up. The
+ * router side carries the subnet router's MAC and, as its only IPv6 address, the link-local of that
+ * MAC: the address instances use as their IPv6 default gateway, answered by the kernel's own
+ * neighbour discovery.
+ */
+export function plugLines(plug: { link: string; mtu: number; instanceNetns: string; deviceIndex: number; mac: string; subnetCidr: string }): string[] {
   return [
-    `link add ${plug.link} mtu ${plug.mtu} type veth peer name eth${plug.deviceIndex} netns ${plug.instanceNetns} address ${plug.mac} mtu ${plug.mtu}`,
+    `link add ${plug.link} address ${subnetRouterMac(plug.subnetCidr)} mtu ${plug.mtu} type veth peer name eth${plug.deviceIndex} netns ${plug.instanceNetns} address ${plug.mac} mtu ${plug.mtu}`,
     // Answer proxied ARP at once; the kernel's default holds replies back up to 0.8 s.
     `ntable change name arp_cache dev ${plug.link} proxy_delay 0`,
+    `addr add ${subnetRouterLinkLocal(plug.subnetCidr)}/64 dev ${plug.link} nodad`,
     `link set ${plug.link} up`,
   ];
 }

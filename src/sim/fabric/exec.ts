@@ -93,10 +93,14 @@ export async function addNetns(netns: string): Promise<void> {
   await run("ip", ["netns", "add", netns], { timeoutMs: 30_000 });
 }
 
-/** Runs `ip -n NETNS -batch -` with one command per line; one process for any number of changes. */
-export async function ipBatch(netns: string, lines: readonly string[], options: { force?: boolean } = {}): Promise<void> {
+/**
+ * Runs `ip -n NETNS -batch -` with one command per line; one process for any number of changes.
+ * Most lines take their family from their addresses; `ipv6` is for the few that cannot (a flush).
+ */
+export async function ipBatch(netns: string, lines: readonly string[], options: { force?: boolean; ipv6?: boolean } = {}): Promise<void> {
   if (lines.length === 0) return;
   const args = ["-n", netns];
+  if (options.ipv6 === true) args.push("-6");
   // -force runs every line even after one fails, so an idempotent batch applies all it can.
   if (options.force === true) args.push("-force");
   args.push("-batch", "-");
@@ -114,15 +118,21 @@ export async function nftApply(netns: string, script: string): Promise<void> {
   await runInNetns(netns, "nft", ["-f", "-"], { input: script, timeoutMs: 30_000 });
 }
 
+/** An nftables table: its family ("ip", "ip6", "inet") and name. */
+export interface NftTable {
+  family: "ip" | "ip6" | "inet";
+  name: string;
+}
+
 /** An `add element` / `delete element` statement for an nft script; empty when there is nothing to change. */
-export function elementStatement(verb: "add" | "delete", table: string, set: string, elements: readonly string[]): string {
+export function elementStatement(verb: "add" | "delete", table: NftTable, set: string, elements: readonly string[]): string {
   if (elements.length === 0) return "";
-  return `${verb} element ip ${table} ${set} { ${elements.join(", ")} }\n`;
+  return `${verb} element ${table.family} ${table.name} ${set} { ${elements.join(", ")} }\n`;
 }
 
 /** The packet counts of a table's named counters. */
-export async function nftCounters(netns: string, table: string): Promise<Map<string, number>> {
-  const { stdout } = await runInNetns(netns, "nft", ["-j", "list", "counters", "table", "ip", table], { timeoutMs: 30_000 });
+export async function nftCounters(netns: string, table: NftTable): Promise<Map<string, number>> {
+  const { stdout } = await runInNetns(netns, "nft", ["-j", "list", "counters", "table", table.family, table.name], { timeoutMs: 30_000 });
   const packets = new Map<string, number>();
   const parsed = JSON.parse(stdout) as { nftables?: Array<{ counter?: { name: string; packets: number } }> };
   for (const entry of parsed.nftables ?? []) {

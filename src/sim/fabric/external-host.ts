@@ -1,42 +1,61 @@
-// The external host: an "internet" namespace behind the internet gateway, running echo-server.ts,
-// which answers every client with the source address it saw (how tests and operators check what
-// the gateway did to their traffic). The server dies with its owner: it exits when its stdin closes.
+// The external hosts: "internet" namespaces behind the gateways, one IPv4-only (203.0.113.10,
+// behind the internet gateway's 1:1 NAT) and one IPv6-only (2001:db8:ffff::10, behind the
+// egress-only gateway), each running echo-server.ts, which answers every client with the source
+// address it saw (how tests and operators check what the gateway did to their traffic). A server
+// dies with its owner: it exits when its stdin closes.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { ipBatch, netnsPathOf, sysctlSet } from "./exec.ts";
-import { EXTERNAL_GATEWAY_ADDRESS, EXTERNAL_HOST_ADDRESS, EXTERNAL_LINK, EXTERNAL_PREFIX_LENGTH } from "./addresses.ts";
-import { NO_IPV6_SYSCTLS } from "./kernel-settings.ts";
+import {
+  EXTERNAL_GATEWAY_ADDRESS,
+  EXTERNAL_HOST_ADDRESS,
+  EXTERNAL_LINK,
+  EXTERNAL_PREFIX_LENGTH,
+  EXTERNAL6_GATEWAY_ADDRESS,
+  EXTERNAL6_HOST_ADDRESS,
+  EXTERNAL6_PREFIX_LENGTH,
+} from "./addresses.ts";
+import { IPV6_SYSCTLS, NO_IPV6_SYSCTLS } from "./kernel-settings.ts";
 
 const START_TIMEOUT_MS = 15_000;
 
+export type ExternalFamily = "ipv4" | "ipv6";
+
 export class ExternalHost {
   readonly netns: string;
+  readonly family: ExternalFamily;
   #echo: { child: ChildProcess; exited: Promise<void> } | undefined;
 
-  constructor(prefix: string) {
-    this.netns = `${prefix}ext`;
+  constructor(prefix: string, family: ExternalFamily) {
+    this.family = family;
+    this.netns = family === "ipv4" ? `${prefix}ext` : `${prefix}ext6`;
   }
 
   async setSysctls(): Promise<void> {
-    await sysctlSet(this.netns, NO_IPV6_SYSCTLS);
+    await sysctlSet(this.netns, this.family === "ipv4" ? NO_IPV6_SYSCTLS : IPV6_SYSCTLS);
   }
 
   /** Its address on the link the gateway made, and the default route through the gateway. */
   async buildLinks(): Promise<void> {
+    const [address, prefixLength, gateway, anywhere] =
+      this.family === "ipv4"
+        ? [EXTERNAL_HOST_ADDRESS, EXTERNAL_PREFIX_LENGTH, EXTERNAL_GATEWAY_ADDRESS, "default"]
+        : [EXTERNAL6_HOST_ADDRESS, EXTERNAL6_PREFIX_LENGTH, EXTERNAL6_GATEWAY_ADDRESS, "::/0"];
     await ipBatch(this.netns, [
       "link set lo up",
       `link set ${EXTERNAL_LINK} up`,
-      `addr add ${EXTERNAL_HOST_ADDRESS}/${EXTERNAL_PREFIX_LENGTH} dev ${EXTERNAL_LINK}`,
-      `route add default via ${EXTERNAL_GATEWAY_ADDRESS} dev ${EXTERNAL_LINK}`,
+      `addr add ${address}/${prefixLength} dev ${EXTERNAL_LINK}${this.family === "ipv6" ? " nodad" : ""}`,
+      `route add ${anywhere} via ${gateway} dev ${EXTERNAL_LINK}`,
     ]);
   }
 
   /** Starts the echo server; it needs only the namespace, so it may start while links are built. */
   async startEchoServer(): Promise<void> {
     const script = fileURLToPath(new URL("./echo-server.ts", import.meta.url));
-    const child = spawn("nsenter", [`--net=${netnsPathOf(this.netns)}`, process.execPath, script], {
+    const listenOn = this.family === "ipv4" ? "0.0.0.0" : "::";
+    const child = spawn("nsenter", [`--net=${netnsPathOf(this.netns)}`, process.execPath, script, listenOn], {
       stdio: ["pipe", "pipe", "pipe"],
     });
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -33,6 +33,7 @@ class FakeFabric {
     if (this.addresses.has(r.eniId)) this.addresses.set(r.eniId, [...r.privateIps]);
   }
   async setSourceDestCheck() {}
+  async addVpcCidr() {}
   async setPublicAddress(r: { privateIp: string; publicIp: string | undefined }) {
     if (r.publicIp === undefined) this.publicByPrivate.delete(r.privateIp);
     else this.publicByPrivate.set(r.privateIp, r.publicIp);

@@ -3,99 +3,13 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
-import { CommandError, run } from "./exec.ts";
+import { run } from "./exec.ts";
 import { listNetnsWithPrefix, pidsInNetns } from "./cleanup.ts";
 import { EXTERNAL_HOST_ADDRESS, Fabric, cleanupByPrefix } from "./fabric.ts";
-
-function missingPrerequisite(): string | undefined {
-  if (process.getuid?.() !== 0) return "needs root (creates network namespaces)";
-  for (const tool of [["ip", "-V"], ["nft", "--version"], ["nsenter", "--version"], ["sysctl", "--version"], ["ping", "-V"]] as const) {
-    const result = spawnSync(tool[0], [tool[1]], { stdio: "ignore" });
-    if (result.error !== undefined) return `needs \`${tool[0]}\` on PATH${tool[0] === "ping" ? " (apt-get install iputils-ping)" : ""}`;
-  }
-  return undefined;
-}
+import { httpGet, inNetns, isAlive, missingPrerequisite, newPrefix, pings, rootLinks, startEchoIn, tcpRead } from "./fabric.test-support.ts";
 
 const skip = missingPrerequisite();
 if (skip !== undefined) console.log(`# skipping fabric tests: ${skip}`);
-
-const newPrefix = (): string => `vs-t${randomBytes(3).toString("hex")}-`;
-
-function inNetns(fabricNetnsPath: string, args: string[]): Promise<{ stdout: string }> {
-  return run("nsenter", [`--net=${fabricNetnsPath}`, ...args], { timeoutMs: 10_000 });
-}
-
-/** One echo request; true if answered. `timeout` in seconds (ping takes fractions). */
-async function pings(netnsPath: string, destination: string, options: { source?: string; timeout?: string } = {}): Promise<boolean> {
-  const args = ["ping", "-n", "-q", "-c1", "-W", options.timeout ?? "1"];
-  if (options.source !== undefined) args.push("-I", options.source);
-  try {
-    await inNetns(netnsPath, [...args, destination]);
-    return true;
-  } catch (error) {
-    if (error instanceof CommandError && error.exitCode === 1) return false;
-    throw error;
-  }
-}
-
-/** Connects to host:port from inside a namespace and returns what the server wrote, or undefined on failure. */
-async function tcpRead(netnsPath: string, host: string, port: number, timeoutMs = 1500): Promise<string | undefined> {
-  const client = `
-    const socket = require("node:net").connect({ host: ${JSON.stringify(host)}, port: ${port} });
-    let data = "";
-    socket.setTimeout(${timeoutMs}, () => process.exit(3));
-    socket.on("data", (chunk) => (data += chunk));
-    socket.on("end", () => { process.stdout.write(data); process.exit(0); });
-    socket.on("error", () => process.exit(4));`;
-  try {
-    const { stdout } = await inNetns(netnsPath, [process.execPath, "-e", client]);
-    return stdout.trim();
-  } catch (error) {
-    if (error instanceof CommandError && (error.exitCode === 3 || error.exitCode === 4)) return undefined;
-    throw error;
-  }
-}
-
-async function httpGet(netnsPath: string, url: string): Promise<string> {
-  const client = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).then((t) => process.stdout.write(t));`;
-  const { stdout } = await inNetns(netnsPath, [process.execPath, "-e", client]);
-  return stdout.trim();
-}
-
-async function rootLinks(): Promise<string[]> {
-  const { stdout } = await run("ip", ["-o", "link", "show"]);
-  return stdout
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => line.split(":")[1]!.trim())
-    .sort();
-}
-
-/** Starts the echo server (TCP 7 answers the peer's address) inside an instance, as a stray process the fabric did not start. */
-async function startEchoIn(netnsPath: string): Promise<number> {
-  const script = fileURLToPath(new URL("./echo-server.ts", import.meta.url));
-  const child = spawn("nsenter", [`--net=${netnsPath}`, process.execPath, script], { stdio: ["pipe", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes("ready")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`echo server exited with ${code}`)));
-  });
-  child.unref();
-  return child.pid!;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const SUBNET_A = "10.0.0.0/20";
 const SUBNET_B = "10.0.16.0/20";
@@ -283,9 +197,9 @@ describe("cleanupByPrefix", { skip }, () => {
       primaryEni: { eniId: "eni-0eeeeeeeeeeee0001", mac: "02:00:00:0e:00:01", primaryIp: "10.1.0.10", subnetCidr: "10.1.0.0/24" },
     });
     const pids = await pidsInNetns(await listNetnsWithPrefix(prefix));
-    assert.equal(pids.length, 1, "the echo server");
+    assert.equal(pids.length, 2, "the echo servers of the two external hosts");
     const removed = await cleanupByPrefix(prefix);
-    assert.equal(removed.netns.length, 4);
+    assert.equal(removed.netns.length, 5, "router, gateway, two external hosts, the instance");
     assert.deepEqual(await listNetnsWithPrefix(prefix), []);
     assert.ok(!isAlive(pids[0]!));
     await fabric.destroy();

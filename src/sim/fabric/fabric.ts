@@ -3,43 +3,57 @@
 // inside network namespaces of this run:
 //
 //   <prefix><instance-id>  one per instance; eth<N> is the ENI at device index N (instance-namespaces.ts)
-//   <prefix>router         the VPC router; one veth per attached ENI (eni-links.ts), services on its lo
-//                          (vpc-router.ts), delivery by assignment (eni-delivery.ts) and the
-//                          source/destination check (source-dest-check.ts)
-//   <prefix>igw            the internet gateway, stateless 1:1 NAT (internet-gateway.ts)
-//   <prefix>ext            an "internet" host, 203.0.113.10, running echo-server.ts (external-host.ts)
+//   <prefix>router         the VPC router (vpc-router.ts): services on its lo, and a port per attached
+//                          ENI (eni-port.ts): its veth (eni-links.ts), delivery by assignment
+//                          (eni-delivery.ts) and the source/destination check (source-dest-check.ts)
+//   <prefix>igw            the internet gateway, stateless 1:1 NAT for IPv4 (internet-gateway.ts), and
+//                          the egress-only internet gateway for IPv6 (egress-only-gateway.ts)
+//   <prefix>ext            an IPv4 "internet" host, 203.0.113.10, running echo-server.ts (external-host.ts)
+//   <prefix>ext6           an IPv6 "internet" host, 2001:db8:ffff::10, running the same
 //
 // This class is the fabric's one face: it checks every request, keeps which ENI is plugged where,
 // runs the changes of one instance or ENI one after another (different ones in parallel), and lets
 // destroy() wait for what is under way. Nothing here ever touches the root namespace: every link is
 // created inside a namespace of the run, with its peer moved straight into another one.
 
-import { CommandError, KeyedSerializer, addNetns, createLimiter, ipBatch, netnsPathOf, nftCounters } from "./exec.ts";
+import { existsSync } from "node:fs";
+import { KeyedSerializer, addNetns, createLimiter, netnsPathOf, nftCounters } from "./exec.ts";
 import { cleanupByPrefix, listNetnsWithPrefix } from "./cleanup.ts";
 import { canonicalIpv4, cidrContains, formatCidr, parseCidr, parseIpv4, subnetGateway, type Cidr } from "./ipv4.ts";
-import { DEFAULT_MTU } from "./addresses.ts";
-import { EniLinkNames, linkExists, plugLines, unplug } from "./eni-links.ts";
-import { EniDelivery, destinationsOf } from "./eni-delivery.ts";
-import { EniSourceCheck, ROUTER_TABLE } from "./source-dest-check.ts";
+import { canonicalIpv6, formatCidr6, isIpv6Text, parseCidr6Strict } from "./ipv6.ts";
+import { DEFAULT_MTU, subnetRouterLinkLocal } from "./addresses.ts";
+import { EniLinkNames } from "./eni-links.ts";
+import { destinationsOf, type EniAddresses } from "./eni-delivery.ts";
+import { EniPort } from "./eni-port.ts";
+import { ROUTER_TABLE } from "./source-dest-check.ts";
 import { VpcRouter } from "./vpc-router.ts";
 import { IGW_TABLE, InternetGateway } from "./internet-gateway.ts";
+import { EIGW_TABLE, EgressOnlyGateway } from "./egress-only-gateway.ts";
 import { ExternalHost } from "./external-host.ts";
 import { bootPrimaryInterface, createInstanceNamespace, deleteInstanceNamespace, stopInstanceProcesses } from "./instance-namespaces.ts";
 
 export { routerNetnsName } from "./vpc-router.ts";
-export { EC2_ENDPOINT_ADDRESS, EXTERNAL_HOST_ADDRESS, IMDS_ADDRESS, KUBERNETES_ENDPOINT_ADDRESS, SERVICE_ADDRESSES } from "./addresses.ts";
+export {
+  EC2_ENDPOINT_ADDRESS,
+  EXTERNAL_HOST_ADDRESS,
+  EXTERNAL6_HOST_ADDRESS,
+  IMDS_ADDRESS,
+  KUBERNETES_ENDPOINT_ADDRESS,
+  SERVICE_ADDRESSES,
+  subnetRouterLinkLocal,
+} from "./addresses.ts";
 export { cleanupByPrefix } from "./cleanup.ts";
 
 export interface FabricOptions {
   /** Per-run prefix of every namespace, e.g. "vs-ab12-": lower-case letters, digits, dashes, ending in "-". */
   prefix: string;
-  /** The VPC's IPv4 CIDRs (primary first); more can be added with addVpcCidr. */
+  /** The VPC's CIDRs, IPv4 (primary first) and IPv6; more can be added with addVpcCidr. */
   vpcCidrs: readonly string[];
   /** MTU of ENIs and the router's links (default 9001). */
   mtu?: number;
   /** How many instance namespaces are set up at once (default 8). */
   concurrency?: number;
-  /** Start the external host's echo server (default true). */
+  /** Start the external hosts' echo servers (default true). */
   echoServer?: boolean;
 }
 
@@ -54,6 +68,9 @@ export interface EniSpec {
   /** All private addresses (the primary may be included or not; it is always delivered). */
   privateIps?: readonly string[];
   ipv4Prefixes?: readonly string[];
+  /** IPv6 addresses and /80 prefixes; on a primary ENI the addresses are also eth0's at boot. */
+  ipv6Addresses?: readonly string[];
+  ipv6Prefixes?: readonly string[];
   /** EC2's default is true. */
   sourceDestCheck?: boolean;
 }
@@ -65,18 +82,12 @@ export interface FabricCounters {
   unmappedOutbound: number;
   /** Packets from outside to addresses that are not mapped public ones. */
   unmappedInbound: number;
+  /** IPv6 packets from outside that no connection from inside asked for, dropped at the egress-only gateway. */
+  unsolicitedInbound: number;
 }
 
-/** An ENI plugged into an instance: its link, and its entries in the router's delivery and check. */
-interface PluggedEni {
-  eniId: string;
-  link: string; // router-side veth
-  primaryIp: string;
-  instanceId: string;
-  deviceIndex: number;
-  delivery: EniDelivery;
-  check: EniSourceCheck;
-}
+/** The addresses setEniAddresses takes: everything EC2 has assigned to the ENI but its primary address. */
+export type AssignedAddresses = Omit<EniAddresses, "primaryIp"> & { privateIps: readonly string[]; ipv4Prefixes: readonly string[] };
 
 interface InstanceRecord {
   instanceId: string;
@@ -107,8 +118,9 @@ function checkDeviceIndex(deviceIndex: number): void {
   }
 }
 
-function isMissingDevice(error: unknown): boolean {
-  return error instanceof CommandError && /Cannot find device|does not exist|No such device/.test(error.stderr);
+/** A VPC CIDR of either family in canonical text; a malformed one throws. */
+function canonicalVpcCidr(text: string): string {
+  return isIpv6Text(text) ? formatCidr6(parseCidr6Strict(text)) : formatCidr(parseCidr(text));
 }
 
 export class Fabric {
@@ -119,15 +131,20 @@ export class Fabric {
   /** Path for `nsenter --net=…` (the daemon, IMDS and EC2 API servers run in the router namespace). */
   readonly routerNetnsPath: string;
   readonly igwNetns: string;
-  /** The external host's namespace (203.0.113.10). */
+  /** The IPv4 external host's namespace (203.0.113.10). */
   readonly externalNetns: string;
+  /** The IPv6 external host's namespace (2001:db8:ffff::10). */
+  readonly external6Netns: string;
 
   readonly #router: VpcRouter;
   readonly #igw: InternetGateway;
+  readonly #eigw: EgressOnlyGateway;
   readonly #external: ExternalHost;
+  readonly #external6: ExternalHost;
   readonly #vpcCidrs: Cidr[] = [];
+  readonly #vpcCidrs6: string[] = [];
   readonly #instances = new Map<string, InstanceRecord>();
-  readonly #enis = new Map<string, PluggedEni>();
+  readonly #enis = new Map<string, EniPort>();
   readonly #links = new EniLinkNames();
   readonly #serial = new KeyedSerializer();
   readonly #limit: <T>(task: () => Promise<T>) => Promise<T>;
@@ -144,22 +161,28 @@ export class Fabric {
     if (!Number.isInteger(this.mtu) || this.mtu < 576 || this.mtu > 65535) throw new Error(`invalid MTU ${this.mtu}`);
     this.#router = new VpcRouter(this.prefix);
     this.#igw = new InternetGateway(this.prefix);
-    this.#external = new ExternalHost(this.prefix);
+    this.#eigw = new EgressOnlyGateway(this.#igw.netns);
+    this.#external = new ExternalHost(this.prefix, "ipv4");
+    this.#external6 = new ExternalHost(this.prefix, "ipv6");
     this.routerNetns = this.#router.netns;
     this.routerNetnsPath = this.#router.netnsPath;
     this.igwNetns = this.#igw.netns;
     this.externalNetns = this.#external.netns;
+    this.external6Netns = this.#external6.netns;
     this.#limit = createLimiter(options.concurrency ?? 8);
   }
 
   /**
-   * Builds the router, internet gateway and external host of a new run (and starts the echo
-   * server). Fails if namespaces with this prefix exist already; on failure nothing is left.
+   * Builds the router, the gateways and the external hosts of a new run (and starts the echo
+   * servers). Fails if namespaces with this prefix exist already; on failure nothing is left.
    */
   static async create(options: FabricOptions): Promise<Fabric> {
+    if (!existsSync("/proc/sys/net/ipv6")) {
+      throw new Error("this kernel has no IPv6 (booted with ipv6.disable=1?): vpcsim's fabric is dual-stack and needs it, even for IPv4-only VPCs");
+    }
     const fabric = new Fabric(options);
-    const cidrs = options.vpcCidrs.map((text) => parseCidr(text));
-    if (cidrs.length === 0) throw new Error("a VPC needs at least one CIDR");
+    const cidrs = options.vpcCidrs.map(canonicalVpcCidr);
+    if (!cidrs.some((cidr) => !isIpv6Text(cidr))) throw new Error("a VPC needs at least one IPv4 CIDR");
     // The router namespace may exist already, empty: vpcsim's daemon is started inside it and
     // builds the fabric from there. Any other namespace of the prefix means a run is still up.
     const existing = await listNetnsWithPrefix(fabric.prefix);
@@ -186,8 +209,9 @@ export class Fabric {
     return netnsPathOf(this.netnsName(instanceId));
   }
 
+  /** The VPC CIDRs routed, IPv4 ones first. */
   get vpcCidrs(): string[] {
-    return this.#vpcCidrs.map(formatCidr);
+    return [...this.#vpcCidrs.map(formatCidr), ...this.#vpcCidrs6];
   }
 
   /** Instance ids with a namespace, in creation order. */
@@ -195,32 +219,41 @@ export class Fabric {
     return [...this.#instances.keys()];
   }
 
-  async #build(cidrs: Cidr[], withEchoServer: boolean, adoptRouter: boolean): Promise<void> {
-    const created = adoptRouter ? [this.igwNetns, this.externalNetns] : [this.routerNetns, this.igwNetns, this.externalNetns];
+  async #build(cidrs: string[], withEchoServers: boolean, adoptRouter: boolean): Promise<void> {
+    const hosts = [this.#external, this.#external6];
+    const created = [...(adoptRouter ? [] : [this.routerNetns]), this.igwNetns, ...hosts.map((host) => host.netns)];
     await Promise.all(created.map((netns) => addNetns(netns)));
-    // The echo server needs only its namespace; it starts while the links are being built.
-    const echo = withEchoServer ? this.#external.startEchoServer() : Promise.resolve();
-    await Promise.all([this.#router.setSysctls(), this.#igw.setSysctls(), this.#external.setSysctls()]);
+    // The echo servers need only their namespaces; they start while the links are being built.
+    const echoes = Promise.all(withEchoServers ? hosts.map((host) => host.startEchoServer()) : []);
+    await Promise.all([this.#router.setSysctls(), this.#igw.setSysctls(), ...hosts.map((host) => host.setSysctls())]);
     await this.#router.buildLinks({ mtu: this.mtu, igwNetns: this.igwNetns });
     await this.#igw.buildLinks({ externalNetns: this.externalNetns });
-    await Promise.all([this.#external.buildLinks(), this.#router.loadRuleset(), this.#igw.loadRuleset()]);
-    for (const cidr of cidrs) await this.addVpcCidr(formatCidr(cidr));
-    await echo;
+    await this.#eigw.buildLinks({ external6Netns: this.external6Netns });
+    await Promise.all([...hosts.map((host) => host.buildLinks()), this.#router.loadRuleset(), this.#igw.loadRuleset(), this.#eigw.loadRuleset()]);
+    for (const cidr of cidrs) await this.addVpcCidr(cidr);
+    await echoes;
   }
 
-  /** Routes a VPC CIDR: unassigned addresses in it are dropped in the router, never sent to the gateway. */
+  /**
+   * Routes a VPC CIDR, IPv4 or IPv6: unassigned addresses in it are dropped in the router, never
+   * sent to a gateway, and the gateways send what comes back for it to the router. Idempotent.
+   */
   addVpcCidr(cidrText: string): Promise<void> {
     return this.#track(this.#addVpcCidr(cidrText));
   }
 
   async #addVpcCidr(cidrText: string): Promise<void> {
     this.#checkLive();
-    const cidr = parseCidr(cidrText);
-    const text = formatCidr(cidr);
+    const text = canonicalVpcCidr(cidrText);
     await this.#serial.run("vpc", async () => {
-      await this.#router.blackhole(cidr);
-      await this.#igw.routeToVpc(cidr);
-      if (!this.#vpcCidrs.some((known) => formatCidr(known) === text)) this.#vpcCidrs.push(cidr);
+      await this.#router.blackhole(text);
+      if (isIpv6Text(text)) {
+        await this.#eigw.routeToVpc(text);
+        if (!this.#vpcCidrs6.includes(text)) this.#vpcCidrs6.push(text);
+      } else {
+        await this.#igw.routeToVpc(text);
+        if (!this.#vpcCidrs.some((known) => formatCidr(known) === text)) this.#vpcCidrs.push(parseCidr(text));
+      }
     });
   }
 
@@ -233,7 +266,7 @@ export class Fabric {
     this.#checkLive();
     const cidr = parseCidr(subnet.cidr);
     if (!this.#vpcCidrs.some((vpc) => vpc.prefixLength <= cidr.prefixLength && cidrContains(vpc, cidr.network))) {
-      throw new Error(`subnet ${subnet.cidr} is outside the VPC's CIDRs (${this.vpcCidrs.join(", ")})`);
+      throw new Error(`subnet ${subnet.cidr} is outside the VPC's IPv4 CIDRs (${this.#vpcCidrs.map(formatCidr).join(", ")})`);
     }
     const gateway = subnet.gateway !== undefined ? canonicalIpv4(subnet.gateway) : subnetGateway(cidr);
     if (!cidrContains(cidr, parseIpv4(gateway))) throw new Error(`gateway ${gateway} is outside subnet ${subnet.cidr}`);
@@ -242,8 +275,9 @@ export class Fabric {
 
   /**
    * Creates the instance's namespace as an EC2 AMI boots: lo up, eth0 = the primary ENI (its MAC,
-   * the fabric MTU, up, the primary address), default route via the subnet router, and a route to
-   * IMDS on eth0. Calling it again for an existing instance with the same primary ENI does nothing.
+   * the fabric MTU, up, the primary address and its IPv6 addresses as /128s), default routes via the
+   * subnet router (IPv6: its link-local address), and a route to IMDS on eth0. Calling it again for
+   * an existing instance with the same primary ENI does nothing.
    */
   addInstance(request: { instanceId: string; primaryEni: EniSpec }): Promise<void> {
     return this.#track(this.#addInstance(request));
@@ -270,7 +304,13 @@ export class Fabric {
         this.#instances.set(instanceId, record);
         try {
           await this.#attach(record, 0, primaryEni);
-          await bootPrimaryInterface(netns, { primaryIp: canonicalIpv4(primaryEni.primaryIp), prefixLength: subnet.prefixLength, gateway });
+          await bootPrimaryInterface(netns, {
+            primaryIp: canonicalIpv4(primaryEni.primaryIp),
+            prefixLength: subnet.prefixLength,
+            gateway,
+            ipv6Addresses: (primaryEni.ipv6Addresses ?? []).map(canonicalIpv6),
+            ipv6Gateway: subnetRouterLinkLocal(formatCidr(subnet)),
+          });
         } catch (error) {
           // Leave nothing half-built: the namespace goes, and with it the veth and its routes.
           await this.#forgetInstance(record).catch(() => {});
@@ -304,14 +344,14 @@ export class Fabric {
     const primaryIp = canonicalIpv4(spec.primaryIp);
     const subnet = parseCidr(spec.subnetCidr);
     if (!cidrContains(subnet, parseIpv4(primaryIp))) throw new Error(`${primaryIp} is outside subnet ${spec.subnetCidr}`);
-    const destinations = destinationsOf(primaryIp, spec.privateIps ?? [], spec.ipv4Prefixes ?? []);
+    const destinations = destinationsOf({ ...spec, primaryIp });
     const sourceDestCheck = spec.sourceDestCheck ?? true;
     await this.#serial.run(`eni:${spec.eniId}`, async () => {
       const current = this.#enis.get(spec.eniId);
       if (current !== undefined) {
         if (current.instanceId === instance.instanceId && current.deviceIndex === deviceIndex) {
           await this.#deliver(current, destinations);
-          await current.check.setEnabled(sourceDestCheck);
+          await current.setSourceDestCheck(sourceDestCheck);
           return;
         }
         throw new Error(`${spec.eniId} is attached to ${current.instanceId} as eth${current.deviceIndex}; detach it first`);
@@ -320,30 +360,26 @@ export class Fabric {
       if (occupant !== undefined) throw new Error(`${instance.instanceId} has ${occupant} at device index ${deviceIndex} already`);
       await this.addSubnet({ cidr: spec.subnetCidr, ...(spec.gateway !== undefined ? { gateway: spec.gateway } : {}) });
       const link = this.#links.nameFor(spec.eniId);
-      const eni: PluggedEni = {
-        eniId: spec.eniId,
-        link,
-        primaryIp,
-        instanceId: instance.instanceId,
-        deviceIndex,
-        delivery: new EniDelivery(this.routerNetns, link, mac, primaryIp),
-        check: new EniSourceCheck(this.#router.nft, link),
-      };
       this.#links.claim(link, spec.eniId);
       instance.enis.set(deviceIndex, spec.eniId);
       try {
-        await ipBatch(this.routerNetns, [
-          ...plugLines({ link, mtu: this.mtu, instanceNetns: instance.netns, deviceIndex, mac }),
-          ...eni.delivery.plugLines(destinations),
-        ]);
-        eni.delivery.plugged(destinations);
-        this.#enis.set(spec.eniId, eni);
-        await eni.check.plug(destinations, sourceDestCheck);
+        const port = await EniPort.plug(this.#router, {
+          eniId: spec.eniId,
+          link,
+          mac,
+          primaryIp,
+          subnetCidr: formatCidr(subnet),
+          mtu: this.mtu,
+          instanceId: instance.instanceId,
+          instanceNetns: instance.netns,
+          deviceIndex,
+          destinations,
+          sourceDestCheck,
+        });
+        this.#enis.set(spec.eniId, port);
       } catch (error) {
-        this.#enis.delete(spec.eniId);
         this.#links.release(link);
         instance.enis.delete(deviceIndex);
-        await unplug(this.routerNetns, link).catch(() => {});
         throw error;
       }
     });
@@ -363,10 +399,8 @@ export class Fabric {
     });
   }
 
-  async #removeEni(eni: PluggedEni): Promise<void> {
-    // Stop accepting its sources first, then remove the link (which takes its routes along).
-    await eni.check.unplug();
-    await unplug(this.routerNetns, eni.link);
+  async #removeEni(eni: EniPort): Promise<void> {
+    await eni.unplug();
     this.#enis.delete(eni.eniId);
     this.#links.release(eni.link);
     const instance = this.#instances.get(eni.instanceId);
@@ -374,38 +408,28 @@ export class Fabric {
   }
 
   /**
-   * Sets the full set of private addresses and IPv4 prefixes EC2 has assigned to an ENI (its
-   * primary address is always kept). The router's routes and the source check follow, the check in
-   * one transaction. An ENI that is not attached (or whose instance is gone) is ignored: the
-   * addresses are passed again with attachEni.
+   * Sets the full set of private addresses, IPv4 prefixes, IPv6 addresses and IPv6 prefixes EC2 has
+   * assigned to an ENI (its primary address is always kept). The router's routes and the source
+   * check follow, the check in one transaction. An ENI that is not attached (or whose instance is
+   * gone) is ignored: the addresses are passed again with attachEni. Only the router changes: what
+   * the instance configures on its own interfaces is its software's business, as on EC2.
    */
-  setEniAddresses(request: { eniId: string; privateIps: readonly string[]; ipv4Prefixes: readonly string[] }): Promise<void> {
+  setEniAddresses(request: { eniId: string } & AssignedAddresses): Promise<void> {
     return this.#track(this.#setEniAddresses(request));
   }
 
-  async #setEniAddresses(request: { eniId: string; privateIps: readonly string[]; ipv4Prefixes: readonly string[] }): Promise<void> {
+  async #setEniAddresses(request: { eniId: string } & AssignedAddresses): Promise<void> {
     checkId("network interface", request.eniId);
     await this.#serial.run(`eni:${request.eniId}`, async () => {
       const eni = this.#enis.get(request.eniId);
       if (eni === undefined) return;
-      await this.#deliver(eni, destinationsOf(eni.primaryIp, request.privateIps, request.ipv4Prefixes));
+      await this.#deliver(eni, destinationsOf({ ...request, primaryIp: eni.primaryIp }));
     });
   }
 
-  async #deliver(eni: PluggedEni, desired: ReadonlySet<string>): Promise<void> {
-    try {
-      // Sources first: an address stops being usable before it stops being delivered (for
-      // additions the order does not matter).
-      await eni.check.apply(desired);
-      await eni.delivery.apply(desired);
-    } catch (error) {
-      if (isMissingDevice(error) && !(await linkExists(this.routerNetns, eni.link))) {
-        // The instance namespace vanished under us (its veth pair went with it): forget the ENI.
-        await this.#removeEni(eni).catch(() => {});
-        return;
-      }
-      throw error;
-    }
+  async #deliver(eni: EniPort, desired: ReadonlySet<string>): Promise<void> {
+    // A port whose link vanished with its instance's namespace is forgotten.
+    if (!(await eni.deliver(desired))) await this.#removeEni(eni).catch(() => {});
   }
 
   /** EC2's source/destination check for one ENI (on by default). Unknown ENIs are ignored. */
@@ -416,7 +440,7 @@ export class Fabric {
   async #setSourceDestCheck(request: { eniId: string; enabled: boolean }): Promise<void> {
     checkId("network interface", request.eniId);
     await this.#serial.run(`eni:${request.eniId}`, async () => {
-      await this.#enis.get(request.eniId)?.check.setEnabled(request.enabled);
+      await this.#enis.get(request.eniId)?.setSourceDestCheck(request.enabled);
     });
   }
 
@@ -476,24 +500,29 @@ export class Fabric {
     this.#instances.delete(record.instanceId);
   }
 
-  /** The drop counters of the source check and the internet gateway. */
+  /** The drop counters of the source check and the gateways. */
   async counters(): Promise<FabricCounters> {
-    const [router, igw] = await Promise.all([nftCounters(this.routerNetns, ROUTER_TABLE), nftCounters(this.igwNetns, IGW_TABLE)]);
+    const [router, igw, eigw] = await Promise.all([
+      nftCounters(this.routerNetns, ROUTER_TABLE),
+      nftCounters(this.igwNetns, IGW_TABLE),
+      nftCounters(this.igwNetns, EIGW_TABLE),
+    ]);
     return {
       spoofedSources: router.get("spoofed_sources") ?? 0,
       unmappedOutbound: igw.get("unmapped_outbound") ?? 0,
       unmappedInbound: igw.get("unmapped_inbound") ?? 0,
+      unsolicitedInbound: eigw.get("unsolicited_inbound") ?? 0,
     };
   }
 
   /**
-   * Removes everything of the run: the echo server, every process in the run's namespaces (except
+   * Removes everything of the run: the echo servers, every process in the run's namespaces (except
    * the calling process), every namespace with the prefix. Idempotent.
    */
   async destroy(): Promise<void> {
     this.#destroyed = true;
     await Promise.allSettled([...this.#inflight]);
-    await this.#external.stopEchoServer();
+    await Promise.all([this.#external.stopEchoServer(), this.#external6.stopEchoServer()]);
     await cleanupByPrefix(this.prefix);
     this.#instances.clear();
     this.#enis.clear();

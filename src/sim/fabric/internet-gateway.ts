@@ -1,12 +1,12 @@
-// The internet gateway's namespace: between the VPC router and the external host, it maps public
-// IPv4 addresses 1:1 to private ones, as AWS's gateway does. Stateless rewriting (no conntrack
+// The internet gateway's namespace: between the VPC router and the external hosts, it maps public
+// IPv4 addresses 1:1 to private ones, as AWS's gateway does (IPv6 leaves through the egress-only
+// gateway in the same namespace, egress-only-gateway.ts). Stateless rewriting (no conntrack
 // NAT) means a mapping change takes effect on the next packet, with no conntrack entries to flush,
 // and traffic between two public addresses hairpins correctly. Inbound traffic to an unmapped
 // address and outbound traffic from a private address without a public one are dropped and
 // counted: that is how a missing SNAT shows up, as on AWS.
 
-import { elementStatement, ipBatch, NftCommitter, nftApply, sysctlSet } from "./exec.ts";
-import { formatCidr, type Cidr } from "./ipv4.ts";
+import { elementStatement, ipBatch, NftCommitter, nftApply, sysctlSet, type NftTable } from "./exec.ts";
 import {
   EXTERNAL_GATEWAY_ADDRESS,
   EXTERNAL_LINK,
@@ -18,13 +18,13 @@ import {
   TRANSFER_PREFIX_LENGTH,
   TRANSFER_ROUTER_ADDRESS,
 } from "./addresses.ts";
-import { FORWARDING_SYSCTLS, NO_IPV6_SYSCTLS } from "./kernel-settings.ts";
+import { FORWARDING_SYSCTLS, IPV6_FORWARDING_SYSCTLS } from "./kernel-settings.ts";
 
-export const IGW_TABLE = "vpcsim_igw";
+export const IGW_TABLE: NftTable = { family: "ip", name: "vpcsim_igw" };
 
 function igwRuleset(): string {
   return `
-table ip ${IGW_TABLE} {
+table ${IGW_TABLE.family} ${IGW_TABLE.name} {
   map public_to_private {
     type ipv4_addr : ipv4_addr
   }
@@ -65,8 +65,9 @@ export class InternetGateway {
     this.#nft = new NftCommitter(this.netns);
   }
 
+  /** The namespace forwards both families: it also hosts the egress-only gateway (IPv6). */
   async setSysctls(): Promise<void> {
-    await sysctlSet(this.netns, { ...FORWARDING_SYSCTLS, ...NO_IPV6_SYSCTLS });
+    await sysctlSet(this.netns, { ...FORWARDING_SYSCTLS, ...IPV6_FORWARDING_SYSCTLS });
   }
 
   /** Its side of the router's link (made by the router), and the link to the external host. */
@@ -85,9 +86,9 @@ export class InternetGateway {
     await nftApply(this.netns, igwRuleset());
   }
 
-  /** Traffic to a VPC CIDR goes back to the router. Idempotent. */
-  async routeToVpc(cidr: Cidr): Promise<void> {
-    await ipBatch(this.netns, [`route replace ${formatCidr(cidr)} via ${TRANSFER_ROUTER_ADDRESS} dev ${IGW_ROUTER_LINK}`]);
+  /** Traffic to a VPC IPv4 CIDR (canonical text) goes back to the router. Idempotent. */
+  async routeToVpc(cidr: string): Promise<void> {
+    await ipBatch(this.netns, [`route replace ${cidr} via ${TRANSFER_ROUTER_ADDRESS} dev ${IGW_ROUTER_LINK}`]);
   }
 
   /**

@@ -12,4 +12,22 @@ export const FORWARDING_SYSCTLS = {
   "net.ipv4.conf.default.send_redirects": 0,
 } as const;
 
+/**
+ * IPv6 in a namespace of the fabric's own: on whatever the host's defaults, addresses usable at
+ * once (the fabric's addresses are unique by construction, so duplicate address detection would
+ * only hold each one "tentative" for a second), and no autoconfiguration from advertisements.
+ */
+export const IPV6_SYSCTLS = {
+  "net.ipv6.conf.all.disable_ipv6": 0,
+  "net.ipv6.conf.default.disable_ipv6": 0,
+  "net.ipv6.conf.all.accept_dad": 0,
+  "net.ipv6.conf.default.accept_dad": 0,
+  "net.ipv6.conf.all.accept_ra": 0,
+  "net.ipv6.conf.default.accept_ra": 0,
+} as const;
+
+/** A forwarding namespace routes IPv6 as well. */
+export const IPV6_FORWARDING_SYSCTLS = { ...IPV6_SYSCTLS, "net.ipv6.conf.all.forwarding": 1 } as const;
+
+/** The IPv4 external host stays IPv4-only. */
 export const NO_IPV6_SYSCTLS = { "net.ipv6.conf.all.disable_ipv6": 1, "net.ipv6.conf.default.disable_ipv6": 1 } as const;

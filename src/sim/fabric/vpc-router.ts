@@ -1,11 +1,10 @@
 // The VPC router's namespace: vpcsim's services on its loopback (EC2 API, IMDS, the Kubernetes
-// API), each subnet's router address, a blackhole for every VPC CIDR (unassigned VPC addresses are
-// dropped here, never sent on to the gateway), the link to the internet gateway with the default
-// route, and the nftables table of the source/destination check. ENI links hang off it
+// API), each subnet's router address, a blackhole for every VPC CIDR, IPv4 and IPv6 (unassigned VPC
+// addresses are dropped here, never sent on to the gateway), the link to the gateways with the
+// default routes, and the nftables table of the source/destination check. ENI links hang off it
 // (eni-links.ts, eni-delivery.ts, source-dest-check.ts).
 
 import { ipBatch, netnsPathOf, NftCommitter, nftApply, run, sysctlSet } from "./exec.ts";
-import { formatCidr, type Cidr } from "./ipv4.ts";
 import {
   EC2_ENDPOINT_ADDRESS,
   IGW_ROUTER_LINK,
@@ -15,9 +14,11 @@ import {
   TRANSFER_IGW_ADDRESS,
   TRANSFER_PREFIX_LENGTH,
   TRANSFER_ROUTER_ADDRESS,
+  TRANSFER6_IGW_ADDRESS,
+  TRANSFER6_ROUTER_ADDRESS,
 } from "./addresses.ts";
 import { routerRuleset } from "./source-dest-check.ts";
-import { FORWARDING_SYSCTLS, NO_IPV6_SYSCTLS } from "./kernel-settings.ts";
+import { FORWARDING_SYSCTLS, IPV6_FORWARDING_SYSCTLS } from "./kernel-settings.ts";
 
 const COMMAND_TIMEOUT_MS = 30_000;
 
@@ -48,7 +49,10 @@ export class VpcRouter {
   async setSysctls(): Promise<void> {
     await sysctlSet(this.netns, {
       ...FORWARDING_SYSCTLS,
-      ...NO_IPV6_SYSCTLS,
+      ...IPV6_FORWARDING_SYSCTLS,
+      // Links get no link-local address of their own making: each ENI link gets its subnet
+      // router's (eni-links.ts), the gateway link a fixed one.
+      "net.ipv6.conf.default.addr_gen_mode": 1,
       // The router answers ARP for its own addresses (gateways, services) on every ENI link…
       "net.ipv4.conf.all.arp_ignore": 0,
       // …and, by proxy, for any address it routes to another link: the addresses EC2 assigned.
@@ -67,7 +71,10 @@ export class VpcRouter {
       `link add ${ROUTER_IGW_LINK} mtu ${options.mtu} type veth peer name ${IGW_ROUTER_LINK} netns ${options.igwNetns} mtu ${options.mtu}`,
       `link set ${ROUTER_IGW_LINK} up`,
       `addr add ${TRANSFER_ROUTER_ADDRESS}/${TRANSFER_PREFIX_LENGTH} dev ${ROUTER_IGW_LINK}`,
+      `addr add ${TRANSFER6_ROUTER_ADDRESS}/64 dev ${ROUTER_IGW_LINK} nodad`,
       `route add default via ${TRANSFER_IGW_ADDRESS} dev ${ROUTER_IGW_LINK}`,
+      // IPv6 leaves the VPC through the egress-only gateway, in the same namespace as the IPv4 one.
+      `route add ::/0 via ${TRANSFER6_IGW_ADDRESS} dev ${ROUTER_IGW_LINK}`,
     ]);
   }
 
@@ -75,9 +82,9 @@ export class VpcRouter {
     await nftApply(this.netns, routerRuleset());
   }
 
-  /** Unassigned addresses of a VPC CIDR are dropped here. Idempotent. */
-  async blackhole(cidr: Cidr): Promise<void> {
-    await ipBatch(this.netns, [`route replace blackhole ${formatCidr(cidr)}`]);
+  /** Unassigned addresses of a VPC CIDR (IPv4 or IPv6, canonical text) are dropped here. Idempotent. */
+  async blackhole(cidr: string): Promise<void> {
+    await ipBatch(this.netns, [`route replace blackhole ${cidr}`]);
   }
 
   /** Puts a subnet's router address on lo, so instances in it reach their gateway. Idempotent. */
