@@ -41,12 +41,19 @@ Creates the VPC, its subnets and instances, starts the emulator and prints the r
   --topology FILE     the topology as JSON (see README); or build it with flags:
   --region R          default us-east-1
   --vpc-cidr CIDR     default 10.0.0.0/16
-  --subnet NAME=ZONE,CIDR                  repeatable, e.g. a=us-east-1a,10.0.0.0/20
+  --ipv6              dual stack: the VPC gets an Amazon-provided IPv6 /56, every subnet a /64 of
+                      it (the Nth subnet the /64 numbered N-1), every instance's primary ENI an
+                      IPv6 address (eth0 has it, with the default route via the router's link-local)
+  --subnet NAME=ZONE,CIDR[,ipv6]           repeatable, e.g. a=us-east-1a,10.0.0.0/20; ",ipv6"
+                                           makes that one subnet (and the VPC) dual-stack
   --instance NAME=TYPE,SUBNET[,public]     repeatable, e.g. node-a=m5.large,a,public
   --json              print the state as JSON
 
 Without topology flags: subnets a (us-east-1a, 10.0.0.0/20) and b (us-east-1b, 10.0.16.0/20),
-instances node-a (m5.large in a, public address) and node-b (m5.large in b).`,
+instances node-a (m5.large in a, public address) and node-b (m5.large in b).
+Inside instances: the EC2 API at http://192.0.2.10, IMDS at http://169.254.169.254, external
+hosts whose echo servers (TCP 80 HTTP, TCP 7) answer with the address they saw: 203.0.113.10
+(through the internet gateway's 1:1 NAT) and 2001:db8:ffff::10 (through the egress-only gateway).`,
   status: `Usage: vpcsim status [--run NAME] [--json]
 
 Shows the run's VPC, subnets (with free addresses), instances and their ENIs and addresses.`,
@@ -60,7 +67,8 @@ vpcsim exec are passed on to COMMAND; it exits with the command's exit code.`,
   launch: `Usage: vpcsim launch [--run NAME] NAME --type TYPE --subnet SUBNET [--public]
 
 Launches an instance (a new network namespace booted like an EC2 AMI) in a running VPC.
-SUBNET is a subnet's name from the topology or its subnet id.`,
+SUBNET is a subnet's name from the topology or its subnet id. In a dual-stack subnet the
+instance is dual-stack: its primary ENI gets an IPv6 address, on eth0 from boot.`,
   terminate: `Usage: vpcsim terminate [--run NAME] INSTANCE
 
 Terminates an instance: ENIs with DeleteOnTermination are deleted, others become available.`,
@@ -147,6 +155,7 @@ async function up(args: string[]): Promise<number> {
     topology: { type: "string" },
     region: { type: "string" },
     "vpc-cidr": { type: "string" },
+    ipv6: { type: "boolean", default: false },
     subnet: { type: "string", multiple: true, default: [] },
     instance: { type: "string", multiple: true, default: [] },
     json: { type: "boolean", default: false },
@@ -158,8 +167,8 @@ async function up(args: string[]): Promise<number> {
 
   let topology: Topology;
   if (values.topology !== undefined) {
-    if (values.subnet.length > 0 || values.instance.length > 0 || values["vpc-cidr"] || values.region) {
-      throw new UsageError("--topology FILE and topology flags (--region, --vpc-cidr, --subnet, --instance) exclude each other");
+    if (values.subnet.length > 0 || values.instance.length > 0 || values["vpc-cidr"] || values.region || values.ipv6) {
+      throw new UsageError("--topology FILE and topology flags (--region, --vpc-cidr, --ipv6, --subnet, --instance) exclude each other");
     }
     let text: string;
     try {
@@ -175,7 +184,7 @@ async function up(args: string[]): Promise<number> {
     }
   } else {
     try {
-      topology = topologyFromFlags({ region: values.region, vpcCidr: values["vpc-cidr"], subnets: values.subnet, instances: values.instance });
+      topology = topologyFromFlags({ region: values.region, vpcCidr: values["vpc-cidr"], ipv6: values.ipv6, subnets: values.subnet, instances: values.instance });
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -307,13 +316,13 @@ async function launch(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...RUN_OPTION, type: { type: "string" }, subnet: { type: "string" }, public: { type: "boolean", default: false } }, true);
   if (positionals.length !== 1 || !values.type || !values.subnet) throw new UsageError("usage: vpcsim launch NAME --type TYPE --subnet SUBNET [--public]");
   const paths = requireUp(values.run);
-  const created = await adminRequest<{ id: string; privateIp: string; publicIp: string | null }>(paths.adminSocket, "POST", "/instances", {
+  const created = await adminRequest<{ id: string; privateIp: string; publicIp: string | null; ipv6: string | null }>(paths.adminSocket, "POST", "/instances", {
     name: positionals[0],
     type: values.type,
     subnet: values.subnet,
     public: values.public,
   });
-  console.log(`${created.id} ${positionals[0]} ${created.privateIp}${created.publicIp ? ` ${created.publicIp}` : ""}`);
+  console.log(`${created.id} ${positionals[0]} ${[created.privateIp, created.publicIp, created.ipv6].filter((a) => a !== null).join(" ")}`);
   return 0;
 }
 

@@ -161,7 +161,12 @@ async function main() {
         region: topology.region,
         accountId: ACCOUNT_ID,
         netnsOf: (id) => fabric.netnsName(id),
-        endpoints: { ec2: `http://${SERVICE_ADDRESSES.ec2}`, imds: `http://${SERVICE_ADDRESSES.imds}`, externalHost: SERVICE_ADDRESSES.externalHost },
+        endpoints: {
+          ec2: `http://${SERVICE_ADDRESSES.ec2}`,
+          imds: `http://${SERVICE_ADDRESSES.imds}`,
+          externalHost: SERVICE_ADDRESSES.externalHost,
+          externalHost6: SERVICE_ADDRESSES.externalHost6,
+        },
       }),
     launch: async (body) => {
       // Failures of earlier fabric work are not this launch's (they are in the daemon log).
@@ -177,7 +182,7 @@ async function main() {
         throw new Error(failures.join("; "));
       }
       const eni = model.networkInterface(instance.primaryNetworkInterfaceId);
-      return { id: instance.instanceId, privateIp: eni?.privateIps[0]?.address ?? "", publicIp: instance.publicIpAddress ?? null };
+      return { id: instance.instanceId, privateIp: eni?.privateIps[0]?.address ?? "", publicIp: instance.publicIpAddress ?? null, ipv6: eni?.ipv6Addresses[0] ?? null };
     },
     terminate: async (id) => {
       model.terminateInstance(id);

@@ -16,6 +16,7 @@ export interface EniStatus {
   privateIps: string[]; // primary first
   ipv4Prefixes: string[];
   ipv6Addresses: string[];
+  ipv6Prefixes: string[];
 }
 
 export interface InstanceStatus {
@@ -27,6 +28,8 @@ export interface InstanceStatus {
   state: string;
   privateIp: string;
   publicIp: string | null;
+  /** The primary ENI's first IPv6 address (IMDS `ipv6`), on a dual-stack instance. */
+  ipv6: string | null;
   netns: string;
   enis: EniStatus[];
 }
@@ -36,9 +39,9 @@ export interface RunStatus {
   profile: string;
   region: string;
   accountId: string;
-  endpoints: { ec2: string; imds: string; externalHost: string };
-  vpcs: { id: string; cidrs: string[] }[];
-  subnets: { id: string; name: string; zone: string; cidr: string; available: number }[];
+  endpoints: { ec2: string; imds: string; externalHost: string; externalHost6: string };
+  vpcs: { id: string; cidrs: string[]; ipv6Cidrs: string[] }[];
+  subnets: { id: string; name: string; zone: string; cidr: string; ipv6Cidr: string | null; available: number }[];
   instances: InstanceStatus[];
   availableEnis: EniStatus[];
 }
@@ -60,6 +63,7 @@ function eniStatus(e: NetworkInterface): EniStatus {
     privateIps: e.privateIps.map((p) => p.address),
     ipv4Prefixes: [...e.ipv4Prefixes],
     ipv6Addresses: [...e.ipv6Addresses],
+    ipv6Prefixes: [...e.ipv6Prefixes],
   };
 }
 
@@ -74,8 +78,15 @@ export function buildStatus(
     region: run.region,
     accountId: run.accountId,
     endpoints: run.endpoints,
-    vpcs: api.vpcs().map((v) => ({ id: v.vpcId, cidrs: v.cidrBlocks })),
-    subnets: api.subnets().map((s) => ({ id: s.subnetId, name: nameTag(s.tags), zone: s.availabilityZone, cidr: s.cidrBlock, available: s.availableIpAddressCount })),
+    vpcs: api.vpcs().map((v) => ({ id: v.vpcId, cidrs: v.cidrBlocks, ipv6Cidrs: v.ipv6CidrBlocks })),
+    subnets: api.subnets().map((s) => ({
+      id: s.subnetId,
+      name: nameTag(s.tags),
+      zone: s.availabilityZone,
+      cidr: s.cidrBlock,
+      ipv6Cidr: s.ipv6CidrBlock ?? null,
+      available: s.availableIpAddressCount,
+    })),
     instances: api
       .instances()
       .filter((i) => i.state !== "terminated")
@@ -93,6 +104,7 @@ export function buildStatus(
           state: i.state,
           privateIp: primary?.privateIps[0]?.address ?? "",
           publicIp: i.publicIpAddress ?? null,
+          ipv6: primary?.ipv6Addresses[0] ?? null,
           netns: run.netnsOf(i.instanceId),
           enis: mine.map(eniStatus),
         };
@@ -105,16 +117,24 @@ export function buildStatus(
 export function formatStatus(s: RunStatus): string {
   const lines: string[] = [];
   lines.push(`run ${s.run}  profile ${s.profile}  region ${s.region}  account ${s.accountId}`);
-  lines.push(`EC2 API ${s.endpoints.ec2}  IMDS ${s.endpoints.imds}  external host ${s.endpoints.externalHost}  (inside instances)`);
+  lines.push(
+    `EC2 API ${s.endpoints.ec2}  IMDS ${s.endpoints.imds}  external hosts ${s.endpoints.externalHost} ${s.endpoints.externalHost6}  (inside instances)`,
+  );
+  const dualStack = s.vpcs.some((v) => v.ipv6Cidrs.length > 0);
   lines.push("");
-  lines.push(table(["VPC", "CIDRS"], s.vpcs.map((v) => [v.id, v.cidrs.join(",")])));
-  lines.push("");
-  lines.push(table(["SUBNET", "NAME", "ZONE", "CIDR", "FREE"], s.subnets.map((n) => [n.id, n.name, n.zone, n.cidr, String(n.available)])));
+  lines.push(table(["VPC", "CIDRS"], s.vpcs.map((v) => [v.id, [...v.cidrs, ...v.ipv6Cidrs].join(",")])));
   lines.push("");
   lines.push(
     table(
-      ["INSTANCE", "NAME", "TYPE", "ZONE", "STATE", "PRIVATE IP", "PUBLIC IP", "NETNS"],
-      s.instances.map((i) => [i.id, i.name, i.type, i.zone, i.state, i.privateIp, i.publicIp ?? "-", i.netns]),
+      ["SUBNET", "NAME", "ZONE", "CIDR", ...(dualStack ? ["IPV6 CIDR"] : []), "FREE"],
+      s.subnets.map((n) => [n.id, n.name, n.zone, n.cidr, ...(dualStack ? [n.ipv6Cidr ?? "-"] : []), String(n.available)]),
+    ),
+  );
+  lines.push("");
+  lines.push(
+    table(
+      ["INSTANCE", "NAME", "TYPE", "ZONE", "STATE", "PRIVATE IP", "PUBLIC IP", ...(dualStack ? ["IPV6"] : []), "NETNS"],
+      s.instances.map((i) => [i.id, i.name, i.type, i.zone, i.state, i.privateIp, i.publicIp ?? "-", ...(dualStack ? [i.ipv6 ?? "-"] : []), i.netns]),
     ),
   );
   const eniRows: string[][] = [];
@@ -128,7 +148,7 @@ export function formatStatus(s: RunStatus): string {
 }
 
 function eniRow(instance: string, e: EniStatus): string[] {
-  const addresses = [...e.privateIps, ...e.ipv4Prefixes, ...e.ipv6Addresses];
+  const addresses = [...e.privateIps, ...e.ipv4Prefixes, ...e.ipv6Addresses, ...e.ipv6Prefixes];
   const shown = addresses.length > 6 ? [...addresses.slice(0, 6), `(+${addresses.length - 6} more)`] : addresses;
   return [
     e.id,

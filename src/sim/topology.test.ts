@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { defaultTopology, parseInstanceFlag, topologyFromFlags, validateTopology } from "./topology.ts";
+import { defaultTopology, isDualStack, parseInstanceFlag, subnetIsDualStack, topologyFromFlags, validateTopology } from "./topology.ts";
 
 const known = (t: string) => ["m5.large", "t3.medium"].includes(t);
 
@@ -51,4 +51,23 @@ test("topology flags", () => {
   // Instances alone keep the default subnets.
   assert.equal(topologyFromFlags({ subnets: [], instances: ["n=t3.medium,a"] }).subnets.length, 2);
   assert.throws(() => topologyFromFlags({ subnets: ["bad"], instances: [] }), /NAME=ZONE,CIDR/);
+});
+
+test("dual stack: --ipv6 for every subnet, ',ipv6' for one, ipv6 in the file; validated", () => {
+  const all = topologyFromFlags({ ipv6: true, subnets: [], instances: [] });
+  assert.equal(all.ipv6, true);
+  assert.equal(isDualStack(all), true);
+  assert.ok(all.subnets.every((s) => subnetIsDualStack(all, s)));
+  const one = topologyFromFlags({ subnets: ["x=us-east-1a,10.0.0.0/24,ipv6", "y=us-east-1b,10.0.1.0/24"], instances: [] });
+  assert.deepEqual(one.subnets[0], { name: "x", zone: "us-east-1a", cidr: "10.0.0.0/24", ipv6: true });
+  assert.equal(isDualStack(one), true);
+  assert.deepEqual(one.subnets.map((s) => subnetIsDualStack(one, s)), [true, false]);
+  assert.equal(isDualStack(defaultTopology()), false);
+  assert.throws(() => topologyFromFlags({ subnets: ["x=us-east-1a,10.0.0.0/24,ipv4"], instances: [] }), /NAME=ZONE,CIDR\[,ipv6\]/);
+
+  const base = { region: "us-east-1", vpcCidr: "10.0.0.0/16", instances: [] };
+  assert.deepEqual(validateTopology({ ...base, ipv6: true, subnets: [{ name: "a", zone: "us-east-1a", cidr: "10.0.0.0/20", ipv6: true }] }, known), []);
+  const text = validateTopology({ ...base, ipv6: "yes", subnets: [{ name: "a", zone: "us-east-1a", cidr: "10.0.0.0/20", ipv6: 1 }] }, known).join("\n");
+  assert.match(text, /^ipv6: must be true or false/m);
+  assert.match(text, /subnets\[0\]\.ipv6: must be true or false/);
 });

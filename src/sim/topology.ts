@@ -7,6 +7,8 @@ export interface SubnetSpec {
   name: string;
   zone: string; // "us-east-1a"
   cidr: string;
+  /** Dual stack: the subnet gets the /64 of the VPC's /56 numbered by its place in the list. */
+  ipv6?: boolean;
   tags?: Record<string, string>;
 }
 
@@ -21,8 +23,20 @@ export interface Topology {
   region: string;
   vpcCidr: string;
   secondaryCidrs?: string[];
+  /** Every subnet dual-stack (as if each said ipv6: true). */
+  ipv6?: boolean;
   subnets: SubnetSpec[];
   instances: InstanceSpec[];
+}
+
+/** Whether the VPC gets an Amazon-provided IPv6 /56: some subnet is dual-stack. */
+export function isDualStack(topology: Topology): boolean {
+  return topology.ipv6 === true || topology.subnets.some((s) => s.ipv6 === true);
+}
+
+/** Whether this subnet of the topology gets a /64. */
+export function subnetIsDualStack(topology: Topology, subnet: SubnetSpec): boolean {
+  return topology.ipv6 === true || subnet.ipv6 === true;
 }
 
 export function defaultTopology(): Topology {
@@ -49,6 +63,7 @@ export function validateTopology(t: unknown, knownType: (type: string) => boolea
   if (typeof t !== "object" || t === null) return ["the topology must be a JSON object"];
   const topo = t as Partial<Topology>;
   if (typeof topo.region !== "string" || !REGION.test(topo.region)) problems.push(`region: '${String(topo.region)}' is not a region name like us-east-1`);
+  if (topo.ipv6 !== undefined && typeof topo.ipv6 !== "boolean") problems.push("ipv6: must be true or false");
   const parseCidr = (text: unknown) => (typeof text === "string" ? parseCidr4(text) : undefined);
   const vpc = parseCidr(topo.vpcCidr);
   if (!vpc) problems.push(`vpcCidr: '${String(topo.vpcCidr)}' is not an IPv4 CIDR`);
@@ -73,6 +88,9 @@ export function validateTopology(t: unknown, knownType: (type: string) => boolea
     if (r.prefixLength < 16 || r.prefixLength > 28) problems.push(`${where}.cidr: EC2 subnets are /16 to /28, not /${r.prefixLength}`);
     if (!vpcRanges.some((v) => cidrContainsCidr(v, r))) problems.push(`${where}.cidr: ${s.cidr} is not inside the VPC's CIDRs`);
     for (const [other, o] of subnets) if (cidrsOverlap(o, r)) problems.push(`${where}.cidr: ${s.cidr} overlaps subnet '${other}'`);
+    if (s.ipv6 !== undefined && typeof s.ipv6 !== "boolean") problems.push(`${where}.ipv6: must be true or false`);
+    // A /56 has 256 /64s; a subnet's place in the list numbers its /64.
+    if (i > 255 && (s.ipv6 === true || topo.ipv6 === true)) problems.push(`${where}.ipv6: a VPC's /56 has /64s for the first 256 subnets only`);
     subnets.set(s.name, r);
   }
   if (!Array.isArray(topo.instances)) problems.push("instances: must be a list (it may be empty)");
@@ -89,19 +107,22 @@ export function validateTopology(t: unknown, knownType: (type: string) => boolea
   return problems;
 }
 
-/** Topology flags: `--vpc-cidr`, `--subnet NAME=ZONE,CIDR`, `--instance NAME=TYPE,SUBNET[,public]`. */
-export function topologyFromFlags(flags: { region?: string; vpcCidr?: string; subnets: string[]; instances: string[] }): Topology {
+/**
+ * Topology flags: `--vpc-cidr`, `--subnet NAME=ZONE,CIDR[,ipv6]`, `--instance NAME=TYPE,SUBNET[,public]`,
+ * `--ipv6` (every subnet dual-stack).
+ */
+export function topologyFromFlags(flags: { region?: string; vpcCidr?: string; ipv6?: boolean; subnets: string[]; instances: string[] }): Topology {
   const base = defaultTopology();
   const region = flags.region ?? base.region;
   const subnets = flags.subnets.length === 0 ? base.subnets : flags.subnets.map(parseSubnetFlag);
   const instances = flags.instances.length === 0 && flags.subnets.length === 0 ? base.instances : flags.instances.map(parseInstanceFlag);
-  return { region, vpcCidr: flags.vpcCidr ?? base.vpcCidr, subnets, instances };
+  return { region, vpcCidr: flags.vpcCidr ?? base.vpcCidr, ...(flags.ipv6 ? { ipv6: true } : {}), subnets, instances };
 }
 
 function parseSubnetFlag(flag: string): SubnetSpec {
-  const m = /^([^=]+)=([^,]+),(.+)$/.exec(flag);
-  if (!m) throw new Error(`--subnet '${flag}': expected NAME=ZONE,CIDR, e.g. a=us-east-1a,10.0.0.0/20`);
-  return { name: m[1]!, zone: m[2]!, cidr: m[3]! };
+  const m = /^([^=]+)=([^,]+),([^,]+)(,ipv6)?$/.exec(flag);
+  if (!m) throw new Error(`--subnet '${flag}': expected NAME=ZONE,CIDR[,ipv6], e.g. a=us-east-1a,10.0.0.0/20`);
+  return { name: m[1]!, zone: m[2]!, cidr: m[3]!, ...(m[4] ? { ipv6: true } : {}) };
 }
 
 export function parseInstanceFlag(flag: string): InstanceSpec {
