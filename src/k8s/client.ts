@@ -64,8 +64,6 @@ export interface KubeClientOptions {
   /** User-Agent of every request, e.g. "vpc-cni-agent/0.1.0". */
   readonly userAgent: string;
   readonly requestTimeoutMs?: number;
-  /** Sees every request that leaves (tests and metrics). */
-  readonly onRequest?: (method: string, url: string) => void;
 }
 
 type Where = { readonly namespace?: string | undefined; readonly name?: string | undefined };
@@ -89,7 +87,6 @@ export class KubeClient {
         const method = ctx.getHttpMethod();
         const url = ctx.getUrl();
         if (declaredCallFor(requestAttributes(method, url)) === undefined) throw new UndeclaredKubeCallError(method, url);
-        options.onRequest?.(method, url);
         ctx.setHeaderParam("User-Agent", options.userAgent);
         ctx.setSignal(AbortSignal.timeout(timeoutMs));
         return ctx;
@@ -104,7 +101,7 @@ export class KubeClient {
     this.#core = new CoreV1Api(configuration);
     this.#custom = new CustomObjectsApi(configuration);
     this.#version = new VersionApi(configuration);
-    this.#watch = new CheckedWatch(config, this.server, options);
+    this.#watch = new CheckedWatch(config, this.server);
   }
 
   /** The Watch informers use: it refuses undeclared watches as the API clients refuse requests. */
@@ -165,16 +162,13 @@ export class KubeClient {
 
 class CheckedWatch extends Watch {
   readonly #server: string;
-  readonly #options: KubeClientOptions;
-  constructor(config: KubeConfig, server: string, options: KubeClientOptions) {
+  constructor(config: KubeConfig, server: string) {
     super(config);
     this.#server = server;
-    this.#options = options;
   }
   override async watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
     const url = `${this.#server}${path}?watch=true`;
     if (declaredCallFor(requestAttributes("GET", url)) === undefined) throw new UndeclaredKubeCallError("GET", url);
-    this.#options.onRequest?.("GET", `${url}&${new URLSearchParams(Object.entries(queryParams).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])).toString()}`);
     return super.watch(path, queryParams, callback, (err: unknown) => done(err === null || err === undefined ? err : watchError(path, err)));
   }
 }
