@@ -18,6 +18,7 @@ import {
 } from "./config-values.ts";
 import type { BindAddress, CidrListEntry, LogDestination, Parsed, Tags } from "./config-values.ts";
 import { configVariable, CONFIG_VARIABLES } from "./config-variables.ts";
+import type { PoolTargets } from "./pool/types.ts";
 
 export type { BindAddress, LogDestination, Tags } from "./config-values.ts";
 
@@ -26,20 +27,9 @@ export type RandomizeSnat = "prng" | "hashrandom" | "none";
 export type LogLevel = "debug" | "info" | "warn" | "error" | "fatal";
 export type PodSecurityGroupEnforcingMode = "strict" | "standard";
 
-export type PoolConfig = {
-  readonly prefixDelegation: boolean;
-  readonly warmEniTarget: number;
-  /** 0 = unset, as in aws-node. */
-  readonly warmIpTarget: number;
-  /** 0 = unset, as in aws-node. */
-  readonly minimumIpTarget: number;
-  readonly warmPrefixTarget: number;
-  /** null = the instance type's limit. */
-  readonly maxEni: number | null;
-  readonly ipCooldownMs: number;
+/** The pool's targets as the pool policy takes them (WARM_*_TARGET, MINIMUM_IP_TARGET, MAX_ENI, ...), and the pool manager's timing. */
+export type PoolConfig = PoolTargets & {
   readonly manageEnisNonSchedulable: boolean;
-  /** ENIs younger than this are never freed (aws-node: 1 min, fixed). */
-  readonly minEniAgeMs: number;
   /** Spacing of passes that give addresses or ENIs back (aws-node: 30 s, fixed). */
   readonly shrinkIntervalMs: number;
   /** How long an ADD on an empty pool waits for the growth it triggers before "no address". */

@@ -72,6 +72,7 @@ export function introspectionSource(o: {
         lastPlanAt = Date.now();
       }
       const limits = agent.poolLimits();
+      const targets = agent.pool.targets;
       return {
         stats: {
           total: snap.stats.totalIPs,
@@ -83,14 +84,15 @@ export function introspectionSource(o: {
           enis: snap.enis.length,
           waiting: agent.pool.waiting,
         },
+        // The pool's own targets (what every pass plans for), in the units aws-node's variables use.
         targets: {
-          prefixDelegation: config.pool.prefixDelegation,
-          warmEniTarget: config.pool.warmEniTarget,
-          warmIpTarget: config.pool.warmIpTarget,
-          minimumIpTarget: config.pool.minimumIpTarget,
-          warmPrefixTarget: config.pool.warmPrefixTarget,
-          maxEni: config.pool.maxEni ?? -1,
-          ipCooldownSeconds: config.pool.ipCooldownMs / 1000,
+          prefixDelegation: targets.prefixDelegation,
+          warmEniTarget: targets.warmEniTarget,
+          warmIpTarget: targets.warmIpTarget,
+          minimumIpTarget: targets.minimumIpTarget,
+          warmPrefixTarget: targets.warmPrefixTarget,
+          maxEni: targets.maxEni ?? -1,
+          ipCooldownSeconds: targets.ipCooldownMs / 1000,
           instanceEnis: limits.enis,
           ipv4PerEni: limits.ipv4PerEni,
           maxPods: limits.maxPods,

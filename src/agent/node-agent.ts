@@ -5,7 +5,7 @@
 import type { AgentConfig } from "./config.ts";
 import { DatastoreError, type AssignResult, type Datastore, type IPAMKey, type PodMetadata, type ReleaseResult } from "./datastore/datastore.ts";
 import { addCidrOnce, PoolManager, type PoolCloud } from "./pool-manager.ts";
-import type { PoolLimits, PoolTargets } from "./pool/index.ts";
+import type { PoolLimits } from "./pool/index.ts";
 import { routeTableId } from "../datapath/route-table.ts";
 
 export interface NodeIdentity {
@@ -115,16 +115,6 @@ export class NodeAgent {
   constructor(options: NodeAgentOptions) {
     this.#o = options;
     const pool = options.config.pool;
-    const targets: PoolTargets = {
-      prefixDelegation: pool.prefixDelegation,
-      warmEniTarget: pool.warmEniTarget,
-      warmIpTarget: pool.warmIpTarget,
-      minimumIpTarget: pool.minimumIpTarget,
-      warmPrefixTarget: pool.warmPrefixTarget,
-      maxEni: pool.maxEni ?? -1,
-      ipCooldownMs: pool.ipCooldownMs,
-      minEniAgeMs: pool.minEniAgeMs,
-    };
     // ENIs the pool creates are remembered with their host details, for the reconciler's teardown.
     const cloud: PoolCloud = {
       assign: (id, r) => options.cloud.assign(id, r),
@@ -170,7 +160,7 @@ export class NodeAgent {
     this.pool = new PoolManager({
       datastore: options.datastore,
       cloud,
-      targets,
+      targets: pool,
       limits: () => this.poolLimits(),
       now: options.now,
       log: options.log,

@@ -86,6 +86,11 @@ export class PoolManager {
     this.#o = { minIntervalMs: 200, tickMs: 5_000, shrinkIntervalMs: 30_000, growthWaitMs: 20_000, ...options };
   }
 
+  /** The targets every pass plans for. */
+  get targets(): PoolTargets {
+    return this.#o.targets;
+  }
+
   get lastPlan(): PoolPlan | undefined {
     return this.#lastPlan;
   }

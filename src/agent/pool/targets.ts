@@ -16,7 +16,7 @@ export interface DerivedLimits {
 }
 
 export function derivedLimits(targets: PoolTargets, limits: PoolLimits): DerivedLimits {
-  const maxEnis = targets.maxEni >= 1 ? Math.min(targets.maxEni, limits.enis) : limits.enis;
+  const maxEnis = targets.maxEni !== null && targets.maxEni >= 1 ? Math.min(targets.maxEni, limits.enis) : limits.enis;
   const slotsPerEni = Math.max(limits.ipv4PerEni - 1, 0);
   const maxIpsPerEni = targets.prefixDelegation ? slotsPerEni * IPS_PER_PREFIX : slotsPerEni;
   return { maxEnis, slotsPerEni, maxIpsPerEni };

@@ -45,7 +45,7 @@ export interface PoolSnapshot {
   readonly waiting?: number;
 }
 
-/** The reference's target variables, already validated, plus the timing constants. */
+/** The reference's target variables, already validated, plus the timing constants (the agent's PoolConfig is these and more). */
 export interface PoolTargets {
   /** ENABLE_PREFIX_DELEGATION: grow with /28 prefixes instead of /32 secondary addresses. */
   readonly prefixDelegation: boolean;
@@ -57,8 +57,8 @@ export interface PoolTargets {
   readonly minimumIpTarget: number;
   /** WARM_PREFIX_TARGET; PD only, used without WARM_IP_TARGET/MINIMUM_IP_TARGET. */
   readonly warmPrefixTarget: number;
-  /** MAX_ENI; values below 1 mean "no cap beyond the instance's limit". */
-  readonly maxEni: number;
+  /** MAX_ENI; null (unset, or -1) and values below 1 mean "no cap beyond the instance's limit". */
+  readonly maxEni: number | null;
   /** IP_COOLDOWN_PERIOD in ms: a released pod address is neither reused, counted as available nor returned. */
   readonly ipCooldownMs: number;
   /** Minimum age before an ENI may be freed (the reference's minENILifeTime, 1 min). */
