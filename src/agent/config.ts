@@ -7,20 +7,20 @@ import {
   formatBindAddress,
   parseAbsolutePath,
   parseBindAddress,
-  parseBoolean,
   parseChoice,
   parseGoInteger,
   parseInteger,
-  parseIpv4CidrList,
   parseLabelKey,
   parseLogDestination,
   parseTags,
 } from "./config-values.ts";
-import type { BindAddress, CidrListEntry, LogDestination, Parsed, Tags } from "./config-values.ts";
-import { configVariable, CONFIG_VARIABLES } from "./config-variables.ts";
+import type { BindAddress, LogDestination, Parsed, Tags } from "./config-values.ts";
+import { CONFIG_VARIABLES } from "./config-variables.ts";
+import { ConfigReader, type ConfigError, type Env } from "./config-reader.ts";
 import type { PoolTargets } from "./pool/types.ts";
 
 export type { BindAddress, LogDestination, Tags } from "./config-values.ts";
+export type { ConfigError } from "./config-reader.ts";
 
 export type IpFamily = "ipv4" | "ipv6";
 export type RandomizeSnat = "prng" | "hashrandom" | "none";
@@ -105,16 +105,6 @@ export type AgentConfig = {
   readonly observability: ObservabilityConfig;
 };
 
-export type ConfigError = {
-  /** The variable whose value is refused. */
-  readonly variable: string;
-  /** As given; "" when the rule is broken by the variable's default. */
-  readonly value: string;
-  /** What would be accepted. */
-  readonly allowed: string;
-  /** For rules across variables: the other variables involved, with their effective values. */
-  readonly with?: readonly { readonly variable: string; readonly value: string }[];
-};
 
 export type LoadConfigResult =
   | { readonly ok: true; readonly config: AgentConfig; readonly warnings: readonly string[] }
@@ -135,211 +125,185 @@ const DEPRECATED_NO_OPS = ["AWS_VPC_K8S_CNI_CONFIGURE_RPFILTER", "ENABLE_NFTABLE
 // Read by other parts of the system, so not unknown even though this loader ignores them.
 const OTHER_OWN_VARIABLES = new Set(["VPC_CNI_VERSION"]);
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /** Reads and checks the agent's configuration from `env` (pass process.env); never reads the process. */
 export function loadConfig(env: Env): LoadConfigResult {
-  const errors: ConfigError[] = [];
-  const warnings: string[] = [];
+  const r = new ConfigReader(env);
+  const { enableIpv4, enableIpv6, ipFamily } = readAddressFamily(r);
+  const config: AgentConfig = {
+    ipFamily,
+    enableIpv4,
+    enableIpv6,
+    nodeName: r.given("MY_NODE_NAME") ?? "",
+    pool: readPool(r),
+    hostNetwork: readHostNetwork(r, ipFamily),
+    eni: readEniManagement(r, ipFamily),
+    paths: readPaths(r),
+    observability: readObservability(r),
+  };
+  checkAcrossVariables(r, config);
+  warnAboutUnusedVariables(r, config);
+  if (r.errors.length > 0) return { ok: false, errors: r.errors };
+  return { ok: true, config: deepFreeze(config), warnings: r.warnings };
+}
 
-  // Surrounding blanks are dropped (a YAML "value: '1 '" is a typo, not a different number);
-  // unset and empty both mean the default, as in aws-node.
-  const given = (name: string): string | undefined => {
-    const text = env[name]?.trim();
-    return text === undefined || text === "" ? undefined : text;
-  };
-  const isSet = (name: string): boolean => given(name) !== undefined;
-  const refuse = (variable: string, allowed: string, withVars?: ConfigError["with"]): void => {
-    errors.push({ variable, value: env[variable] ?? "", allowed, ...(withVars === undefined ? {} : { with: withVars }) });
-  };
-  function read<T>(name: string, parse: (text: string) => Parsed<T>, derivedDefault?: T): T {
-    const text = given(name);
-    const parsed = text === undefined ? undefined : parse(text);
-    if (parsed?.ok) return parsed.value;
-    // A refused value is replaced by the default so the other checks run and one start-up reports
-    // every bad variable.
-    if (parsed !== undefined) refuse(name, parsed.allowed);
-    if (derivedDefault !== undefined) return derivedDefault;
-    const fallback = parse(configVariable(name).default);
-    if (!fallback.ok) throw new Error(`internal: the default of ${name} does not parse`);
-    return fallback.value;
-  }
-  const bool = (name: string): boolean => read(name, parseBoolean);
-  const count = (name: string, meaning: string): number =>
-    read(name, (t) => parseInteger(t, 0, Number.MAX_SAFE_INTEGER, `a whole number ≥ 0 (${meaning})`));
-  const cidrs = (name: string): readonly string[] => {
-    const entries: readonly CidrListEntry[] = read(name, (t) => parseIpv4CidrList(t));
-    for (const entry of entries.filter((e) => e.hadHostBits)) warnings.push(`${name}: host bits cleared, using ${entry.cidr}`);
-    return entries.map((e) => e.cidr);
-  };
-
-  // Address family first: the MTU range depends on it.
-  const enableIpv4 = bool("ENABLE_IPv4");
-  const enableIpv6 = bool("ENABLE_IPv6");
-  if (enableIpv4 === enableIpv6 && errors.length === 0) {
-    refuse("ENABLE_IPv6", enableIpv6 ? "false while ENABLE_IPv4 is true: dual-stack pods are not supported" : "true when ENABLE_IPv4 is false: one address family must be on", [
+/** First of all: the MTU range and several defaults depend on it. */
+function readAddressFamily(r: ConfigReader): { enableIpv4: boolean; enableIpv6: boolean; ipFamily: IpFamily } {
+  const enableIpv4 = r.bool("ENABLE_IPv4");
+  const enableIpv6 = r.bool("ENABLE_IPv6");
+  if (enableIpv4 === enableIpv6 && r.errors.length === 0) {
+    r.refuse("ENABLE_IPv6", enableIpv6 ? "false while ENABLE_IPv4 is true: dual-stack pods are not supported" : "true when ENABLE_IPv4 is false: one address family must be on", [
       { variable: "ENABLE_IPv4", value: String(enableIpv4) },
     ]);
   }
-  const ipFamily: IpFamily = enableIpv6 && !enableIpv4 ? "ipv6" : "ipv4";
+  return { enableIpv4, enableIpv6, ipFamily: enableIpv6 && !enableIpv4 ? "ipv6" : "ipv4" };
+}
 
-  const pool = readPool();
-  const hostNetwork = readHostNetwork();
-  const eni = readEniManagement();
-  const paths = readPaths();
-  const observability = readObservability();
-  const nodeName = given("MY_NODE_NAME") ?? "";
+function readPool(r: ConfigReader): PoolConfig {
+  const maxEni = r.read("MAX_ENI", (t) => parseInteger(t, -1, Number.MAX_SAFE_INTEGER, "a whole number ≥ 1, or -1 for the instance type's limit"));
+  if (maxEni === 0) r.refuse("MAX_ENI", "a whole number ≥ 1, or -1 for the instance type's limit (0 would leave the node without its primary ENI)");
+  return {
+    prefixDelegation: r.bool("ENABLE_PREFIX_DELEGATION"),
+    warmEniTarget: r.count("WARM_ENI_TARGET", "ENIs"),
+    warmIpTarget: r.count("WARM_IP_TARGET", "addresses; 0 = unset"),
+    minimumIpTarget: r.count("MINIMUM_IP_TARGET", "addresses; 0 = unset"),
+    warmPrefixTarget: r.count("WARM_PREFIX_TARGET", "/28 prefixes"),
+    maxEni: maxEni > 0 ? maxEni : null,
+    ipCooldownMs: r.count("IP_COOLDOWN_PERIOD", "seconds") * 1000,
+    manageEnisNonSchedulable: r.bool("AWS_MANAGE_ENIS_NON_SCHEDULABLE"),
+    minEniAgeMs: r.count("VPC_CNI_MIN_ENI_AGE", "seconds") * 1000,
+    shrinkIntervalMs: r.count("VPC_CNI_SHRINK_INTERVAL", "seconds") * 1000,
+    allocationWaitMs: r.read("VPC_CNI_ALLOCATION_WAIT", (t) => parseInteger(t, 1, 600, "seconds, 1..600")) * 1000,
+    growthPauseMs: r.read("VPC_CNI_GROWTH_PAUSE", (t) => parseInteger(t, 1, 3600, "seconds, 1..3600")) * 1000,
+    reconcileIntervalMs: r.read("VPC_CNI_RECONCILE_INTERVAL", (t) => parseInteger(t, 1, 3600, "seconds, 1..3600")) * 1000,
+  };
+}
 
-  checkAcrossVariables();
-  warnAboutUnusedVariables();
+function readHostNetwork(r: ConfigReader, ipFamily: IpFamily): HostNetworkConfig {
+  const mtuAllowed = `a whole number ${MTU_MIN[ipFamily]}..${MTU_MAX} (the ${ipFamily === "ipv6" ? "IPv6" : "IPv4"} range)`;
+  const mtu = (text: string) => parseInteger(text, MTU_MIN[ipFamily], MTU_MAX, mtuAllowed);
+  const eniMtu = r.read("AWS_VPC_ENI_MTU", mtu);
+  return {
+    externalSnat: r.bool("AWS_VPC_K8S_CNI_EXTERNALSNAT"),
+    excludeSnatCidrs: r.cidrs("AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS"),
+    randomizeSnat: r.read("AWS_VPC_K8S_CNI_RANDOMIZESNAT", (t) => parseChoice(t, RANDOMIZE_SNAT)),
+    connmark: r.read("AWS_VPC_K8S_CNI_CONNMARK", parseConnmark),
+    nodePortSupport: r.bool("AWS_VPC_CNI_NODE_PORT_SUPPORT"),
+    externalServiceCidrs: r.cidrs("AWS_EXTERNAL_SERVICE_CIDRS"),
+    eniMtu,
+    podMtu: r.read("POD_MTU", mtu, eniMtu),
+    vethPrefix: r.read("AWS_VPC_K8S_CNI_VETHPREFIX", parseVethPrefix),
+  };
+}
 
-  if (errors.length > 0) return { ok: false, errors };
-  const config: AgentConfig = { ipFamily, enableIpv4, enableIpv6, nodeName, pool, hostNetwork, eni, paths, observability };
-  return { ok: true, config: deepFreeze(config), warnings };
+function readEniManagement(r: ConfigReader, ipFamily: IpFamily): EniManagementConfig {
+  const imdsOnlyMode = r.bool("ENABLE_IMDS_ONLY_MODE");
+  const noProvisioning = r.bool("DISABLE_NETWORK_RESOURCE_PROVISIONING") || imdsOnlyMode;
+  const disableLeakedEniCleanup = r.bool("DISABLE_LEAKED_ENI_CLEANUP") || noProvisioning || ipFamily === "ipv6";
+  return {
+    disableNetworkResourceProvisioning: noProvisioning,
+    imdsOnlyMode,
+    disableLeakedEniCleanup,
+    clusterName: r.read("CLUSTER_NAME", parseClusterName, ""),
+    additionalEniTags: r.read("ADDITIONAL_ENI_TAGS", (t) => parseTags(t, MAX_ADDITIONAL_TAGS)),
+    manageUntaggedEni: r.bool("MANAGE_UNTAGGED_ENI"),
+    subnetDiscovery: r.bool("ENABLE_SUBNET_DISCOVERY"),
+    customNetworking: r.bool("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"),
+    eniConfigLabelKey: r.read("ENI_CONFIG_LABEL_DEF", parseLabelKey),
+    eniConfigAnnotationKey: r.read("ENI_CONFIG_ANNOTATION_DEF", parseLabelKey),
+    podEni: r.bool("ENABLE_POD_ENI"),
+    podSecurityGroupEnforcingMode: r.read("POD_SECURITY_GROUP_ENFORCING_MODE", (t) => parseChoice(t, ENFORCING_MODES)),
+  };
+}
 
-  function readPool(): PoolConfig {
-    const maxEni = read("MAX_ENI", (t) => parseInteger(t, -1, Number.MAX_SAFE_INTEGER, "a whole number ≥ 1, or -1 for the instance type's limit"));
-    if (maxEni === 0) refuse("MAX_ENI", "a whole number ≥ 1, or -1 for the instance type's limit (0 would leave the node without its primary ENI)");
-    return {
-      prefixDelegation: bool("ENABLE_PREFIX_DELEGATION"),
-      warmEniTarget: count("WARM_ENI_TARGET", "ENIs"),
-      warmIpTarget: count("WARM_IP_TARGET", "addresses; 0 = unset"),
-      minimumIpTarget: count("MINIMUM_IP_TARGET", "addresses; 0 = unset"),
-      warmPrefixTarget: count("WARM_PREFIX_TARGET", "/28 prefixes"),
-      maxEni: maxEni > 0 ? maxEni : null,
-      ipCooldownMs: count("IP_COOLDOWN_PERIOD", "seconds") * 1000,
-      manageEnisNonSchedulable: bool("AWS_MANAGE_ENIS_NON_SCHEDULABLE"),
-      minEniAgeMs: count("VPC_CNI_MIN_ENI_AGE", "seconds") * 1000,
-      shrinkIntervalMs: count("VPC_CNI_SHRINK_INTERVAL", "seconds") * 1000,
-      allocationWaitMs: read("VPC_CNI_ALLOCATION_WAIT", (t) => parseInteger(t, 1, 600, "seconds, 1..600")) * 1000,
-      growthPauseMs: read("VPC_CNI_GROWTH_PAUSE", (t) => parseInteger(t, 1, 3600, "seconds, 1..3600")) * 1000,
-      reconcileIntervalMs: read("VPC_CNI_RECONCILE_INTERVAL", (t) => parseInteger(t, 1, 3600, "seconds, 1..3600")) * 1000,
-    };
+function readPaths(r: ConfigReader): PathsConfig {
+  const stateDir = r.read("VPC_CNI_STATE_DIR", parseAbsolutePath);
+  // aws-node's names for the same directories; "" when unset or refused.
+  const hostBinDir = r.read("HOST_CNI_BIN_PATH", parseAbsolutePath, "") || undefined;
+  const hostConfDir = r.read("HOST_CNI_CONFDIR_PATH", parseAbsolutePath, "") || undefined;
+  const cniBinDir = r.read("VPC_CNI_BIN_DIR", parseAbsolutePath, r.isSet("VPC_CNI_BIN_DIR") ? undefined : hostBinDir);
+  const cniConfDir = r.read("VPC_CNI_CONF_DIR", parseAbsolutePath, r.isSet("VPC_CNI_CONF_DIR") ? undefined : hostConfDir);
+  if (hostBinDir !== undefined && hostBinDir !== cniBinDir) r.warnings.push(`HOST_CNI_BIN_PATH ignored: VPC_CNI_BIN_DIR=${cniBinDir} is set`);
+  if (hostConfDir !== undefined && hostConfDir !== cniConfDir) r.warnings.push(`HOST_CNI_CONFDIR_PATH ignored: VPC_CNI_CONF_DIR=${cniConfDir} is set`);
+  return {
+    stateDir,
+    backingStore: r.read("AWS_VPC_K8S_CNI_BACKING_STORE", parseAbsolutePath, `${stateDir}/ipam.json`),
+    socketPath: r.read("VPC_CNI_SOCKET", parseAbsolutePath, `${stateDir}/ipamd.sock`),
+    socketMode: r.read("VPC_CNI_SOCKET_MODE", parseFileMode),
+    cniBinDir,
+    cniConfDir,
+  };
+}
+
+function readObservability(r: ConfigReader): ObservabilityConfig {
+  const logDir = r.read("VPC_CNI_LOG_DIR", parseAbsolutePath);
+  const introspectionBind = r.read("INTROSPECTION_BIND_ADDRESS", parseBindAddress);
+  const metricsBind = r.read("VPC_CNI_METRICS_BIND_ADDRESS", parseBindAddress);
+  return {
+    introspectionBind: r.bool("DISABLE_INTROSPECTION") ? null : introspectionBind,
+    metricsBind: r.bool("DISABLE_METRICS") ? null : metricsBind,
+    logLevel: r.read("AWS_VPC_K8S_CNI_LOGLEVEL", (t) => parseChoice(t, LOG_LEVELS)),
+    logFile: r.read("AWS_VPC_K8S_CNI_LOG_FILE", (t) => parseLogDestination(t, true), { kind: "file", path: `${logDir}/ipamd.log` }),
+    pluginLogLevel: r.read("AWS_VPC_K8S_PLUGIN_LOG_LEVEL", (t) => parseChoice(t, LOG_LEVELS)),
+    pluginLogFile: r.read("AWS_VPC_K8S_PLUGIN_LOG_FILE", (t) => parseLogDestination(t, false), { kind: "file", path: `${logDir}/plugin.log` }),
+  };
+}
+
+/** Rules that tie variables together, judged on their effective values. */
+function checkAcrossVariables(r: ConfigReader, config: AgentConfig): void {
+  const { ipFamily, enableIpv4, enableIpv6, pool, eni, paths, observability } = config;
+  const shown = (name: string, value: number | boolean | string) => ({ variable: name, value: String(value) });
+  // A rule over a variable already refused would judge its default, not what the operator wrote.
+  const refused = new Set(r.errors.map((e) => e.variable));
+  const allAccepted = (...names: string[]) => names.every((name) => !refused.has(name));
+  if (
+    ipFamily === "ipv4" &&
+    allAccepted("ENABLE_PREFIX_DELEGATION", "WARM_PREFIX_TARGET", "WARM_IP_TARGET", "MINIMUM_IP_TARGET", "ENABLE_IPv4", "ENABLE_IPv6") &&
+    pool.prefixDelegation && pool.warmIpTarget === 0 && pool.warmPrefixTarget === 0 && pool.minimumIpTarget === 0) {
+    // aws-node compares these as strings ("00" passes, "-1" fails); here they are numbers.
+    r.refuse("ENABLE_PREFIX_DELEGATION", "true only with WARM_PREFIX_TARGET, WARM_IP_TARGET or MINIMUM_IP_TARGET above 0: with all three 0 the pool would never grow", [
+      shown("WARM_PREFIX_TARGET", pool.warmPrefixTarget),
+      shown("WARM_IP_TARGET", pool.warmIpTarget),
+      shown("MINIMUM_IP_TARGET", pool.minimumIpTarget),
+    ]);
   }
-
-  function readHostNetwork(): HostNetworkConfig {
-    const mtuAllowed = `a whole number ${MTU_MIN[ipFamily]}..${MTU_MAX} (the ${ipFamily === "ipv6" ? "IPv6" : "IPv4"} range)`;
-    const mtu = (text: string) => parseInteger(text, MTU_MIN[ipFamily], MTU_MAX, mtuAllowed);
-    const eniMtu = read("AWS_VPC_ENI_MTU", mtu);
-    return {
-      externalSnat: bool("AWS_VPC_K8S_CNI_EXTERNALSNAT"),
-      excludeSnatCidrs: cidrs("AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS"),
-      randomizeSnat: read("AWS_VPC_K8S_CNI_RANDOMIZESNAT", (t) => parseChoice(t, RANDOMIZE_SNAT)),
-      connmark: read("AWS_VPC_K8S_CNI_CONNMARK", parseConnmark),
-      nodePortSupport: bool("AWS_VPC_CNI_NODE_PORT_SUPPORT"),
-      externalServiceCidrs: cidrs("AWS_EXTERNAL_SERVICE_CIDRS"),
-      eniMtu,
-      podMtu: read("POD_MTU", mtu, eniMtu),
-      vethPrefix: read("AWS_VPC_K8S_CNI_VETHPREFIX", parseVethPrefix),
-    };
+  if (enableIpv6 && !enableIpv4 && allAccepted("ENABLE_IPv4", "ENABLE_IPv6")) {
+    if (!pool.prefixDelegation) r.refuse("ENABLE_PREFIX_DELEGATION", "true when ENABLE_IPv6 is true: IPv6 pods get addresses from /80 prefixes", [shown("ENABLE_IPv6", true)]);
+    if (eni.customNetworking) r.refuse("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", "false when ENABLE_IPv6 is true: custom networking is IPv4 only", [shown("ENABLE_IPv6", true)]);
   }
-
-  function readEniManagement(): EniManagementConfig {
-    const imdsOnlyMode = bool("ENABLE_IMDS_ONLY_MODE");
-    const noProvisioning = bool("DISABLE_NETWORK_RESOURCE_PROVISIONING") || imdsOnlyMode;
-    const disableLeakedEniCleanup = bool("DISABLE_LEAKED_ENI_CLEANUP") || noProvisioning || ipFamily === "ipv6";
-    return {
-      disableNetworkResourceProvisioning: noProvisioning,
-      imdsOnlyMode,
-      disableLeakedEniCleanup,
-      clusterName: read("CLUSTER_NAME", parseClusterName, ""),
-      additionalEniTags: read("ADDITIONAL_ENI_TAGS", (t) => parseTags(t, MAX_ADDITIONAL_TAGS)),
-      manageUntaggedEni: bool("MANAGE_UNTAGGED_ENI"),
-      subnetDiscovery: bool("ENABLE_SUBNET_DISCOVERY"),
-      customNetworking: bool("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"),
-      eniConfigLabelKey: read("ENI_CONFIG_LABEL_DEF", parseLabelKey),
-      eniConfigAnnotationKey: read("ENI_CONFIG_ANNOTATION_DEF", parseLabelKey),
-      podEni: bool("ENABLE_POD_ENI"),
-      podSecurityGroupEnforcingMode: read("POD_SECURITY_GROUP_ENFORCING_MODE", (t) => parseChoice(t, ENFORCING_MODES)),
-    };
+  const introspection = observability.introspectionBind;
+  const metrics = observability.metricsBind;
+  if (introspection !== null && metrics !== null && sameListener(introspection, metrics)) {
+    r.refuse("VPC_CNI_METRICS_BIND_ADDRESS", "an address other than the introspection endpoint's", [
+      shown("INTROSPECTION_BIND_ADDRESS", formatBindAddress(introspection)),
+    ]);
   }
-
-  function readPaths(): PathsConfig {
-    const stateDir = read("VPC_CNI_STATE_DIR", parseAbsolutePath);
-    // aws-node's names for the same directories; "" when unset or refused.
-    const hostBinDir = read("HOST_CNI_BIN_PATH", parseAbsolutePath, "") || undefined;
-    const hostConfDir = read("HOST_CNI_CONFDIR_PATH", parseAbsolutePath, "") || undefined;
-    const cniBinDir = read("VPC_CNI_BIN_DIR", parseAbsolutePath, isSet("VPC_CNI_BIN_DIR") ? undefined : hostBinDir);
-    const cniConfDir = read("VPC_CNI_CONF_DIR", parseAbsolutePath, isSet("VPC_CNI_CONF_DIR") ? undefined : hostConfDir);
-    if (hostBinDir !== undefined && hostBinDir !== cniBinDir) warnings.push(`HOST_CNI_BIN_PATH ignored: VPC_CNI_BIN_DIR=${cniBinDir} is set`);
-    if (hostConfDir !== undefined && hostConfDir !== cniConfDir) warnings.push(`HOST_CNI_CONFDIR_PATH ignored: VPC_CNI_CONF_DIR=${cniConfDir} is set`);
-    return {
-      stateDir,
-      backingStore: read("AWS_VPC_K8S_CNI_BACKING_STORE", parseAbsolutePath, `${stateDir}/ipam.json`),
-      socketPath: read("VPC_CNI_SOCKET", parseAbsolutePath, `${stateDir}/ipamd.sock`),
-      socketMode: read("VPC_CNI_SOCKET_MODE", parseFileMode),
-      cniBinDir,
-      cniConfDir,
-    };
+  const files = [
+    ["AWS_VPC_K8S_CNI_BACKING_STORE", paths.backingStore],
+    ["VPC_CNI_SOCKET", paths.socketPath],
+  ] as const;
+  const socketFile = introspection?.kind === "unix" ? introspection.path : undefined;
+  if (paths.backingStore === paths.socketPath) r.refuse(files[1][0], "a path other than the checkpoint's", [shown(files[0][0], files[0][1])]);
+  if (socketFile !== undefined && (socketFile === paths.socketPath || socketFile === paths.backingStore)) {
+    r.refuse("INTROSPECTION_BIND_ADDRESS", "a unix socket path other than the RPC socket's and the checkpoint's", [shown(files[1][0], files[1][1])]);
   }
+}
 
-  function readObservability(): ObservabilityConfig {
-    const logDir = read("VPC_CNI_LOG_DIR", parseAbsolutePath);
-    const introspectionBind = read("INTROSPECTION_BIND_ADDRESS", parseBindAddress);
-    const metricsBind = read("VPC_CNI_METRICS_BIND_ADDRESS", parseBindAddress);
-    return {
-      introspectionBind: bool("DISABLE_INTROSPECTION") ? null : introspectionBind,
-      metricsBind: bool("DISABLE_METRICS") ? null : metricsBind,
-      logLevel: read("AWS_VPC_K8S_CNI_LOGLEVEL", (t) => parseChoice(t, LOG_LEVELS)),
-      logFile: read("AWS_VPC_K8S_CNI_LOG_FILE", (t) => parseLogDestination(t, true), { kind: "file", path: `${logDir}/ipamd.log` }),
-      pluginLogLevel: read("AWS_VPC_K8S_PLUGIN_LOG_LEVEL", (t) => parseChoice(t, LOG_LEVELS)),
-      pluginLogFile: read("AWS_VPC_K8S_PLUGIN_LOG_FILE", (t) => parseLogDestination(t, false), { kind: "file", path: `${logDir}/plugin.log` }),
-    };
+/** Variables that are set but have no effect with the others, or that the agent does not know. */
+function warnAboutUnusedVariables(r: ConfigReader, config: AgentConfig): void {
+  const { pool, hostNetwork, eni } = config;
+  const targets = pool.warmIpTarget > 0 || pool.minimumIpTarget > 0;
+  if (r.isSet("WARM_ENI_TARGET") && (targets || pool.prefixDelegation)) {
+    r.warnings.push(`WARM_ENI_TARGET has no effect ${targets ? "while WARM_IP_TARGET or MINIMUM_IP_TARGET is set" : "with prefix delegation"}`);
   }
-
-  function checkAcrossVariables(): void {
-    const shown = (name: string, value: number | boolean | string) => ({ variable: name, value: String(value) });
-    // A rule over a variable already refused would judge its default, not what the operator wrote.
-    const refused = new Set(errors.map((e) => e.variable));
-    const allAccepted = (...names: string[]) => names.every((name) => !refused.has(name));
-    if (
-      ipFamily === "ipv4" &&
-      allAccepted("ENABLE_PREFIX_DELEGATION", "WARM_PREFIX_TARGET", "WARM_IP_TARGET", "MINIMUM_IP_TARGET", "ENABLE_IPv4", "ENABLE_IPv6") &&
-      pool.prefixDelegation && pool.warmIpTarget === 0 && pool.warmPrefixTarget === 0 && pool.minimumIpTarget === 0) {
-      // aws-node compares these as strings ("00" passes, "-1" fails); here they are numbers.
-      refuse("ENABLE_PREFIX_DELEGATION", "true only with WARM_PREFIX_TARGET, WARM_IP_TARGET or MINIMUM_IP_TARGET above 0: with all three 0 the pool would never grow", [
-        shown("WARM_PREFIX_TARGET", pool.warmPrefixTarget),
-        shown("WARM_IP_TARGET", pool.warmIpTarget),
-        shown("MINIMUM_IP_TARGET", pool.minimumIpTarget),
-      ]);
-    }
-    if (enableIpv6 && !enableIpv4 && allAccepted("ENABLE_IPv4", "ENABLE_IPv6")) {
-      if (!pool.prefixDelegation) refuse("ENABLE_PREFIX_DELEGATION", "true when ENABLE_IPv6 is true: IPv6 pods get addresses from /80 prefixes", [shown("ENABLE_IPv6", true)]);
-      if (eni.customNetworking) refuse("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", "false when ENABLE_IPv6 is true: custom networking is IPv4 only", [shown("ENABLE_IPv6", true)]);
-    }
-    const introspection = observability.introspectionBind;
-    const metrics = observability.metricsBind;
-    if (introspection !== null && metrics !== null && sameListener(introspection, metrics)) {
-      refuse("VPC_CNI_METRICS_BIND_ADDRESS", "an address other than the introspection endpoint's", [
-        shown("INTROSPECTION_BIND_ADDRESS", formatBindAddress(introspection)),
-      ]);
-    }
-    const files = [
-      ["AWS_VPC_K8S_CNI_BACKING_STORE", paths.backingStore],
-      ["VPC_CNI_SOCKET", paths.socketPath],
-    ] as const;
-    const socketFile = introspection?.kind === "unix" ? introspection.path : undefined;
-    if (paths.backingStore === paths.socketPath) refuse(files[1][0], "a path other than the checkpoint's", [shown(files[0][0], files[0][1])]);
-    if (socketFile !== undefined && (socketFile === paths.socketPath || socketFile === paths.backingStore)) {
-      refuse("INTROSPECTION_BIND_ADDRESS", "a unix socket path other than the RPC socket's and the checkpoint's", [shown(files[1][0], files[1][1])]);
-    }
-  }
-
-  function warnAboutUnusedVariables(): void {
-    const targets = pool.warmIpTarget > 0 || pool.minimumIpTarget > 0;
-    if (isSet("WARM_ENI_TARGET") && (targets || pool.prefixDelegation)) {
-      warnings.push(`WARM_ENI_TARGET has no effect ${targets ? "while WARM_IP_TARGET or MINIMUM_IP_TARGET is set" : "with prefix delegation"}`);
-    }
-    if (isSet("WARM_PREFIX_TARGET") && !pool.prefixDelegation) warnings.push("WARM_PREFIX_TARGET has no effect without ENABLE_PREFIX_DELEGATION");
-    else if (isSet("WARM_PREFIX_TARGET") && targets) warnings.push("WARM_PREFIX_TARGET has no effect while WARM_IP_TARGET or MINIMUM_IP_TARGET is set");
-    if (hostNetwork.externalSnat && hostNetwork.excludeSnatCidrs.length > 0) warnings.push("AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS has no effect with AWS_VPC_K8S_CNI_EXTERNALSNAT=true");
-    if (hostNetwork.podMtu > hostNetwork.eniMtu) warnings.push(`POD_MTU ${hostNetwork.podMtu} is above AWS_VPC_ENI_MTU ${hostNetwork.eniMtu}: pods' large packets will be dropped or fragmented`);
-    if (eni.imdsOnlyMode) warnings.push("ENABLE_IMDS_ONLY_MODE: no EC2 changes and no leaked-ENI clean-up");
-    for (const name of DEPRECATED_NO_OPS) if (isSet(name)) warnings.push(`${name} is deprecated and has no effect`);
-    const known = new Set(CONFIG_VARIABLES.map((v) => v.name));
-    for (const name of Object.keys(env)) {
-      if (name.startsWith("VPC_CNI_") && !known.has(name) && !OTHER_OWN_VARIABLES.has(name)) warnings.push(`${name} is not a variable vpc-cni-agent knows; ignored`);
-    }
+  if (r.isSet("WARM_PREFIX_TARGET") && !pool.prefixDelegation) r.warnings.push("WARM_PREFIX_TARGET has no effect without ENABLE_PREFIX_DELEGATION");
+  else if (r.isSet("WARM_PREFIX_TARGET") && targets) r.warnings.push("WARM_PREFIX_TARGET has no effect while WARM_IP_TARGET or MINIMUM_IP_TARGET is set");
+  if (hostNetwork.externalSnat && hostNetwork.excludeSnatCidrs.length > 0) r.warnings.push("AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS has no effect with AWS_VPC_K8S_CNI_EXTERNALSNAT=true");
+  if (hostNetwork.podMtu > hostNetwork.eniMtu) r.warnings.push(`POD_MTU ${hostNetwork.podMtu} is above AWS_VPC_ENI_MTU ${hostNetwork.eniMtu}: pods' large packets will be dropped or fragmented`);
+  if (eni.imdsOnlyMode) r.warnings.push("ENABLE_IMDS_ONLY_MODE: no EC2 changes and no leaked-ENI clean-up");
+  for (const name of DEPRECATED_NO_OPS) if (r.isSet(name)) r.warnings.push(`${name} is deprecated and has no effect`);
+  const known = new Set(CONFIG_VARIABLES.map((v) => v.name));
+  for (const name of Object.keys(r.env)) {
+    if (name.startsWith("VPC_CNI_") && !known.has(name) && !OTHER_OWN_VARIABLES.has(name)) r.warnings.push(`${name} is not a variable vpc-cni-agent knows; ignored`);
   }
 }
 
