@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeAwsCloud } from "./aws-cloud.ts";
 import { loadConfig } from "./config.ts";
-import { VirtualClock } from "../aws/clock.ts";
+import { VirtualScheduler } from "../time/virtual-scheduler.ts";
 import { actionOf, ec2Context } from "../aws/ec2-client.ts";
 import { RequestBudget } from "../aws/request-budget.ts";
 import type { Imds, ImdsEni } from "../aws/imds.ts";
@@ -48,7 +48,7 @@ test("an ENI in a subnet instance metadata has not shown gets its CIDR from Desc
       throw new Error(`unexpected ${api}`);
     },
   };
-  const clock = new VirtualClock();
+  const clock = new VirtualScheduler();
   const loaded = loadConfig({});
   assert.ok(loaded.ok);
   const cloud = makeAwsCloud({ ec2: ec2Context(client, new RequestBudget({ clock }), { clock }), imds, config: loaded.config });

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { backoffDelay, DETACH_BACKOFF, withBackoff } from "./backoff.ts";
-import { VirtualClock } from "./clock.ts";
+import { VirtualScheduler } from "../time/virtual-scheduler.ts";
 
 test("the reference's SimpleBackoff: min·mult^n capped at max, jitter only added", () => {
   assert.deepEqual([0, 1, 2, 20].map((n) => backoffDelay(DETACH_BACKOFF, n, () => 0)), [200, 400, 800, 60_000]);
@@ -9,14 +9,14 @@ test("the reference's SimpleBackoff: min·mult^n capped at max, jitter only adde
 });
 
 test("withBackoff makes at most `attempts` tries and stops at once on a non-retryable error", async () => {
-  const clock = new VirtualClock();
+  const clock = new VirtualScheduler();
   let tries = 0;
   const p = withBackoff({ minMs: 100, maxMs: 1000, multiplier: 2, jitter: 0, attempts: 4 }, { clock }, async () => {
     tries++;
     throw new Error("nope");
   });
   const rejected = assert.rejects(p, /nope/);
-  assert.equal(await clock.run(), 100 + 200 + 400);
+  assert.equal(await clock.runUntilIdle(), 100 + 200 + 400);
   await rejected;
   assert.equal(tries, 4);
   tries = 0;

@@ -2,7 +2,7 @@
 // (delay = min(max, min·multiplier^n), plus up to `jitter`·delay, never minus), so the agent keeps its
 // pacing where the reference documents it; jitter keeps many nodes from retrying in lock-step.
 
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../time/scheduler.ts";
 
 export interface Backoff {
   minMs: number;

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AssignPrivateIpAddressesCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
-import { VirtualClock } from "./clock.ts";
+import { VirtualScheduler } from "../time/virtual-scheduler.ts";
 import { actionOf, ec2Call, ec2Context, type Ec2CallEvent } from "./ec2-client.ts";
 import { AwsApiError } from "./errors.ts";
 import { RequestBudget } from "./request-budget.ts";
@@ -29,7 +29,7 @@ test("the action name is read off the SDK command", () => {
 });
 
 test("throttled requests are retried after the budget's backoff, and every try is observed", async () => {
-  const clock = new VirtualClock();
+  const clock = new VirtualScheduler();
   const throttle = () => {
     throw sdkError("RequestLimitExceeded", 503);
   };
@@ -38,7 +38,7 @@ test("throttled requests are retried after the budget's backoff, and every try i
   const budget = new RequestBudget({ clock, random: () => 0.5 });
   const ec2 = ec2Context(client, budget, { clock, observer: { onCall: (e) => events.push(e) }, random: () => 0.5 });
   const p = ec2Call(ec2, "allocIPAddresses", new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: "eni-1", SecondaryPrivateIpAddressCount: 1 }));
-  const took = await clock.run();
+  const took = await clock.runUntilIdle();
   const out = await p;
   assert.equal(out.AssignedPrivateIpAddresses?.[0]?.PrivateIpAddress, "10.0.0.9");
   assert.equal(client.sent.length, 4);
@@ -61,7 +61,7 @@ test("throttled requests are retried after the budget's backoff, and every try i
 });
 
 test("a non-transient error is not retried and carries EC2's code, the api and the function", async () => {
-  const clock = new VirtualClock();
+  const clock = new VirtualScheduler();
   const client = fakeClient([
     () => {
       throw sdkError("InsufficientFreeAddressesInSubnet", 400);
@@ -78,7 +78,7 @@ test("a non-transient error is not retried and carries EC2's code, the api and t
 });
 
 test("5xx and timeouts are retried up to maxAttempts, then fail with the last code", async () => {
-  const clock = new VirtualClock();
+  const clock = new VirtualScheduler();
   const fail = () => {
     throw sdkError("Unavailable", 503);
   };
@@ -89,13 +89,13 @@ test("5xx and timeouts are retried up to maxAttempts, then fail with the last co
   const ec2 = ec2Context(client, new RequestBudget({ clock }), { clock, maxAttempts: 3 });
   const p = ec2Call(ec2, "describeSubnets", new DescribeSubnetsCommand({}));
   const rejected = assert.rejects(p, (err: unknown) => err instanceof AwsApiError && err.code === "Unavailable" && /after 3 attempts/.test(err.message));
-  await clock.run();
+  await clock.runUntilIdle();
   await rejected;
   assert.equal(client.sent.length, 3);
 });
 
 test("a request the budget cannot serve in time never reaches EC2", async () => {
-  const clock = new VirtualClock();
+  const clock = new VirtualScheduler();
   const client = fakeClient([]);
   const budget = new RequestBudget({ clock, maxWaitMs: 1000, buckets: { "non-mutating": { capacity: 0, refillPerSecond: 0.001 } } });
   const ec2 = ec2Context(client, budget, { clock });

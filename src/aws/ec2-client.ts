@@ -7,7 +7,7 @@
 
 import { EC2Client } from "@aws-sdk/client-ec2";
 import type { Command, MetadataBearer } from "@smithy/types";
-import { systemClock, type Clock } from "./clock.ts";
+import { realScheduler, type Clock } from "../time/scheduler.ts";
 import { asAwsError, AwsApiError, describeError, isThrottle, isTransient } from "./errors.ts";
 import { RequestBudget } from "./request-budget.ts";
 
@@ -75,7 +75,7 @@ function nonEmpty(v: string | undefined): string | undefined {
 
 /** Bundles a client and a budget into an Ec2 context. */
 export function ec2Context(client: Pick<EC2Client, "send">, budget: RequestBudget, extra: { observer?: Ec2Observer; clock?: Clock; maxAttempts?: number; random?: () => number } = {}): Ec2 {
-  return { client, budget, observer: extra.observer, clock: extra.clock ?? systemClock, maxAttempts: extra.maxAttempts, random: extra.random };
+  return { client, budget, observer: extra.observer, clock: extra.clock ?? realScheduler, maxAttempts: extra.maxAttempts, random: extra.random };
 }
 
 // Any SDK v3 command; its output type is read off the command.

@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { VirtualClock } from "./clock.ts";
+import { VirtualScheduler } from "../time/virtual-scheduler.ts";
 import { actionOf, ec2Context, type Ec2 } from "./ec2-client.ts";
 import { allocEni, describeEnis, freeEni, listLeakedEnis, notFoundId, tagEni } from "./eni-api.ts";
 import { AwsApiError } from "./errors.ts";
@@ -12,7 +12,7 @@ import { RequestBudget } from "./request-budget.ts";
 
 type Handler = (input: any) => unknown;
 
-function scripted(handlers: Record<string, Handler>, clock = new VirtualClock()): { ec2: Ec2; sent: { api: string; input: any }[]; clock: VirtualClock } {
+function scripted(handlers: Record<string, Handler>, clock = new VirtualScheduler()): { ec2: Ec2; sent: { api: string; input: any }[]; clock: VirtualScheduler } {
   const sent: { api: string; input: any }[] = [];
   const client = {
     send: async (command: object) => {
@@ -110,7 +110,7 @@ test("allocEni keeps an ENI whose attach reached EC2 although the answer was los
 });
 
 test("leaked-ENI listing pages, honours the grace and tags untagged ENIs instead of deleting them", async () => {
-  const clock = new VirtualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+  const clock = new VirtualScheduler({ start: Date.UTC(2024, 5, 1, 12, 0, 0) });
   const now = clock.now();
   const eni = (id: string, createdAt: string | undefined, description = "aws-K8S-i-9") => ({
     NetworkInterfaceId: id,
@@ -166,7 +166,7 @@ test("freeEni: an ENI detached but not deletable is reported 'detached', not as 
     },
   });
   const done = freeEni(ec2, "eni-x", { instanceId: "i-1" });
-  await clock.run();
+  await clock.runUntilIdle();
   assert.equal(await done, "detached");
   assert.deepEqual(sent.map((s) => s.api), ["DescribeNetworkInterfaces", "DetachNetworkInterface", "DescribeNetworkInterfaces", "DeleteNetworkInterface"]);
 });
@@ -181,6 +181,6 @@ test("freeEni: a failed detach is still an error (the ENI stays on the node)", a
     },
   });
   const done = assert.rejects(freeEni(ec2, "eni-x", { instanceId: "i-1" }), (err: unknown) => err instanceof AwsApiError && err.code === "UnauthorizedOperation");
-  await clock.run();
+  await clock.runUntilIdle();
   await done;
 });

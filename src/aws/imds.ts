@@ -6,7 +6,7 @@
 
 import { MetadataService } from "@aws-sdk/ec2-metadata-service";
 import { AwsApiError, CODES } from "./errors.ts";
-import { systemClock, type Clock } from "./clock.ts";
+import { realScheduler, type Clock } from "../time/scheduler.ts";
 
 export interface NodeIdentity {
   instanceId: string;
@@ -69,7 +69,7 @@ export class Imds {
     this.#tokens = new MetadataService(common);
     // Requests carry our cached token; this instance must not fetch its own (v1 is never used).
     this.#data = new MetadataService({ ...common, disableFetchToken: true, ec2MetadataV1Disabled: false });
-    this.#clock = opts.clock ?? systemClock;
+    this.#clock = opts.clock ?? realScheduler;
     this.#ttlMs = ttl * 1000;
   }
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { VirtualClock } from "./clock.ts";
+import { VirtualScheduler } from "../time/virtual-scheduler.ts";
 import { actionOf, ec2Context } from "./ec2-client.ts";
 import { RequestBudget } from "./request-budget.ts";
 import { describeInstanceLimits } from "./instance-type-info.ts";
@@ -36,7 +36,7 @@ test("an instance type the table lacks is read from DescribeInstanceTypes, with 
       },
     ],
   });
-  const clock = new VirtualClock();
+  const clock = new VirtualScheduler();
   const limits = await describeInstanceLimits(ec2Context(c, new RequestBudget({ clock }), { clock }), "c9gn.48xlarge");
   assert.deepEqual(c.sent, [{ action: "DescribeInstanceTypes", input: { InstanceTypes: ["c9gn.48xlarge"] } }]);
   assert.equal(limits?.enis, 8, "the default card's, not the instance-wide 16");
@@ -47,6 +47,6 @@ test("an instance type the table lacks is read from DescribeInstanceTypes, with 
 });
 
 test("a type EC2 does not describe gives undefined", async () => {
-  const clock = new VirtualClock();
+  const clock = new VirtualScheduler();
   assert.equal(await describeInstanceLimits(ec2Context(client({ InstanceTypes: [] }), new RequestBudget({ clock }), { clock }), "x9.huge"), undefined);
 });

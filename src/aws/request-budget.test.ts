@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { VirtualClock } from "./clock.ts";
+import { VirtualScheduler } from "../time/virtual-scheduler.ts";
 import { AwsApiError } from "./errors.ts";
 import { bucketFor, RequestBudget } from "./request-budget.ts";
 
@@ -14,28 +14,28 @@ test("requests are charged to EC2's categories; unfiltered expensive describes t
 });
 
 test("buckets are EC2's scaled by the fraction, never below one token", () => {
-  const b = new RequestBudget({ fraction: 0.1, clock: new VirtualClock() });
+  const b = new RequestBudget({ fraction: 0.1, clock: new VirtualScheduler() });
   assert.deepEqual(b.spec("AssignPrivateIpAddresses"), { capacity: 10, refillPerSecond: 0.5 });
   assert.deepEqual(b.spec("non-mutating"), { capacity: 10, refillPerSecond: 2 });
-  const tiny = new RequestBudget({ fraction: 0.01, clock: new VirtualClock() });
+  const tiny = new RequestBudget({ fraction: 0.01, clock: new VirtualScheduler() });
   assert.equal(tiny.spec("mutating").capacity, 1);
   assert.throws(() => new RequestBudget({ fraction: 0 }), RangeError);
 });
 
 test("a burst takes the bucket's capacity at once, then is paced at the refill rate in arrival order", async () => {
-  const clock = new VirtualClock();
+  const clock = new VirtualScheduler();
   const b = new RequestBudget({ fraction: 0.1, clock, maxWaitMs: 60_000 });
   const start = clock.now();
   const sentAt: number[] = [];
   const all = Array.from({ length: 14 }, () => b.acquire("AssignPrivateIpAddresses").then(() => sentAt.push(clock.now() - start)));
-  await clock.run();
+  await clock.runUntilIdle();
   await Promise.all(all);
   // 10 tokens, then one every 2 s (0.5/s).
   assert.deepEqual(sentAt, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2000, 4000, 6000, 8000]);
 });
 
 test("a wait longer than maxWaitMs fails at once with a clear error and takes no token", async () => {
-  const clock = new VirtualClock();
+  const clock = new VirtualScheduler();
   const b = new RequestBudget({ fraction: 0.1, clock, maxWaitMs: 3_000 });
   for (let i = 0; i < 10; i++) assert.equal(b.reserve("CreateNetworkInterface"), 0);
   assert.equal(b.reserve("CreateNetworkInterface"), 2000);
@@ -50,7 +50,7 @@ test("a wait longer than maxWaitMs fails at once with a clear error and takes no
 });
 
 test("RequestLimitExceeded empties the bucket and halves its rate; successes give it back additively", async () => {
-  const clock = new VirtualClock();
+  const clock = new VirtualScheduler();
   const b = new RequestBudget({ fraction: 0.1, clock, maxWaitMs: 600_000, recoveryStep: 0.25 });
   b.record("AttachNetworkInterface", undefined, "RequestLimitExceeded");
   let s = b.state().find((x) => x.name === "mutating")!;
@@ -75,14 +75,14 @@ test("RequestLimitExceeded empties the bucket and halves its rate; successes giv
 
 test("the throttle backoff grows exponentially with jitter, bounded", () => {
   let r = 0;
-  const b = new RequestBudget({ clock: new VirtualClock(), random: () => r, throttleBackoffBaseMs: 200, throttleBackoffMaxMs: 5_000 });
+  const b = new RequestBudget({ clock: new VirtualScheduler(), random: () => r, throttleBackoffBaseMs: 200, throttleBackoffMaxMs: 5_000 });
   assert.deepEqual([0, 1, 2, 3, 10].map((n) => b.throttleBackoffMs(n)), [100, 200, 400, 800, 2500]);
   r = 1;
   assert.deepEqual([0, 1, 10].map((n) => b.throttleBackoffMs(n)), [200, 400, 5000]);
 });
 
 test("an insufficient-address error pauses growth for the pause period", async () => {
-  const clock = new VirtualClock();
+  const clock = new VirtualScheduler();
   const b = new RequestBudget({ clock, growthPauseMs: 120_000 });
   assert.equal(b.growthPausedUntil(), undefined);
   b.record("AssignPrivateIpAddresses", undefined, "InvalidParameterValue");

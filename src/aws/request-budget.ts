@@ -14,7 +14,7 @@
 // 120 s (the reference's pause), which the pool reads through growthPausedUntil().
 
 import { AwsApiError, CODES, isInsufficientAddresses, isThrottle } from "./errors.ts";
-import { systemClock, type Clock } from "./clock.ts";
+import { realScheduler, type Clock } from "../time/scheduler.ts";
 
 export interface BucketSpec {
   capacity: number;
@@ -121,7 +121,7 @@ export class RequestBudget {
     this.#recoveryStep = opts.recoveryStep ?? 1 / 16;
     this.#backoffBaseMs = opts.throttleBackoffBaseMs ?? 250;
     this.#backoffMaxMs = opts.throttleBackoffMaxMs ?? 20_000;
-    this.#clock = opts.clock ?? systemClock;
+    this.#clock = opts.clock ?? realScheduler;
     this.#random = opts.random ?? Math.random;
   }
 

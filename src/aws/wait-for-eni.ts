@@ -4,7 +4,7 @@
 // in all: a typical attach is seen ~10x sooner than at the reference's later steps, and IMDS sees at
 // most ~10 small requests a second.
 
-import { systemClock, type Clock } from "./clock.ts";
+import { realScheduler, type Clock } from "../time/scheduler.ts";
 import { AwsApiError, CODES } from "./errors.ts";
 import type { Imds, ImdsEni } from "./imds.ts";
 
@@ -32,7 +32,7 @@ export async function waitForEniInImds(
   wantedPrefixes: number | readonly string[] = 0,
   opts: WaitForEniOptions = {},
 ): Promise<ImdsEni> {
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock ?? realScheduler;
   const random = opts.random ?? Math.random;
   const start = clock.now();
   const deadline = start + (opts.timeoutMs ?? 60_000);
