@@ -51,7 +51,7 @@ function expectedPick(snap: DatastoreSnapshot): string | undefined {
   return undefined;
 }
 
-function churn(seed: number, prefixDelegation: boolean, steps: number): void {
+async function churn(seed: number, prefixDelegation: boolean, steps: number): Promise<void> {
   const random = rng(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const cooldownMs = 30_000;
@@ -91,7 +91,7 @@ function churn(seed: number, prefixDelegation: boolean, steps: number): void {
           assert.equal(got.address, expected, `step ${step}: packing rule`);
           assert.ok(![...held.values()].includes(got.address), `step ${step}: ${got.address} given twice`);
           const rel = releasedAt.get(got.address);
-          assert.ok(rel === undefined || clock.ms >= rel + cooldownMs, `step ${step}: ${got.address} reused in cooldown`);
+          assert.ok(rel === undefined || clock.now() >= rel + cooldownMs, `step ${step}: ${got.address} reused in cooldown`);
           held.set(keyOf(k), got.address);
           counts.assigned++;
         } catch (err) {
@@ -114,10 +114,10 @@ function churn(seed: number, prefixDelegation: boolean, steps: number): void {
         const got = ds.release({ networkName, containerID, ifName });
         assert.equal(got?.address, address);
         held.delete(k);
-        releasedAt.set(address, clock.ms);
+        releasedAt.set(address, clock.now());
         counts.released++;
       } else if (r < 0.87) {
-        clock.advance(Math.floor(random() * 20_000));
+        await clock.advance(Math.floor(random() * 20_000));
       } else if (r < 0.95) {
         // The pool grows or shrinks by a CIDR (never below 12 of them); busy ones are refused.
         const present = before.enis.reduce((n, e) => n + e.cidrs.length, 0);
@@ -181,8 +181,8 @@ function churn(seed: number, prefixDelegation: boolean, steps: number): void {
 }
 
 for (const seed of [1, 2, 3, 42, 1234]) {
-  test(`churn: no address given twice, packing rule held (seed ${seed})`, () => {
-    churn(seed, seed % 2 === 0, 3_000);
+  test(`churn: no address given twice, packing rule held (seed ${seed})`, async () => {
+    await churn(seed, seed % 2 === 0, 3_000);
   });
 }
 

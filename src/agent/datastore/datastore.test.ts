@@ -34,10 +34,10 @@ test("assign is idempotent per (network, container, ifName) and keeps the first 
   assert.equal(ds.stats().assignedIPs, 3);
 });
 
-test("assignment records metadata and a nanosecond timestamp from the injected clock", () => {
+test("assignment records metadata and a nanosecond timestamp from the injected clock", async () => {
   const { ds, clock, store } = makeDatastore();
   twoEnis(ds);
-  clock.ms = 1_718_023_456_789.5;
+  await clock.advanceTo(1_718_023_456_789.5);
   const a = ds.assign(key("c1"), { k8sPodNamespace: "ns", k8sPodName: "p", k8sPodUID: "uid-1", interfacesCount: 2 });
   assert.equal(a.assignedAtNs, 1_718_023_456_789_500_000n);
   assert.deepEqual(a.metadata, { k8sPodNamespace: "ns", k8sPodName: "p", k8sPodUID: "uid-1", interfacesCount: 2 });
@@ -53,7 +53,7 @@ test("assignment records metadata and a nanosecond timestamp from the injected c
   ]);
 });
 
-test("release starts a cooldown during which the address is not handed out or counted available", () => {
+test("release starts a cooldown during which the address is not handed out or counted available", async () => {
   const { ds, clock } = makeDatastore({ cooldownMs: 30_000 });
   ds.addEni({ id: "eni-a", deviceNumber: 0, routeTableId: 254 });
   ds.addCidr("eni-a", "10.0.0.10/32");
@@ -66,10 +66,10 @@ test("release starts a cooldown during which the address is not handed out or co
 
   // The lowest address is cooling, so the next pod gets .11; then nothing is left.
   assert.equal(ds.assign(key("c2")).address, "10.0.0.11");
-  clock.advance(29_999);
+  await clock.advance(29_999);
   assert.throws(() => ds.assign(key("c3")), isCode("no-available-address"));
   assert.deepEqual(ds.freeableCidrs("eni-a"), []);
-  clock.advance(1);
+  await clock.advance(1);
   assert.equal(ds.stats().cooldownIPs, 0);
   assert.equal(ds.stats().availableIPs, 1);
   assert.deepEqual(ds.freeableCidrs("eni-a"), ["10.0.0.10/32"]);
@@ -89,7 +89,7 @@ test("release of an unknown pod is undefined; the legacy CRI-migration key is th
   assert.equal(ds.allocations().length, 0);
 });
 
-test("packing: the fullest ENI serves first, ties go to the lowest device number", () => {
+test("packing: the fullest ENI serves first, ties go to the lowest device number", async () => {
   const { ds, clock } = makeDatastore();
   twoEnis(ds);
   // Put a pod on eni-b explicitly (as a restore would), making it the fullest.
@@ -100,7 +100,7 @@ test("packing: the fullest ENI serves first, ties go to the lowest device number
   assert.equal(ds.assign(key("c3")).address, "10.0.0.11");
   // Free one on eni-b and wait out the cooldown: eni-b (1 pod) vs eni-a (2 pods): eni-a is fuller.
   ds.release(key("c1"));
-  clock.advance(60_000);
+  await clock.advance(60_000);
   assert.equal(ds.assign(key("c4")).address, "10.0.0.12");
   assert.equal(ds.assign(key("c5")).address, "10.0.0.20");
   assert.throws(() => ds.assign(key("c6")), isCode("no-available-address"));
@@ -123,7 +123,7 @@ test("packing is independent of insertion order", () => {
   assert.deepEqual(build(["eni-2", "eni-1", "eni-0"]), expected);
 });
 
-test("prefix delegation: /28s hand out addresses base first, fullest prefix first", () => {
+test("prefix delegation: /28s hand out addresses base first, fullest prefix first", async () => {
   const { ds, clock } = makeDatastore({ prefixDelegation: true });
   ds.addEni({ id: "eni-a", deviceNumber: 0, routeTableId: 254 });
   ds.addCidr("eni-a", "10.0.1.32/28");
@@ -138,7 +138,7 @@ test("prefix delegation: /28s hand out addresses base first, fullest prefix firs
   // it is still the fullest prefix.
   ds.release(key("c3"));
   assert.equal(ds.assign(key("n1")).address, "10.0.1.33", "10.0.1.19 is cooling");
-  clock.advance(30_000);
+  await clock.advance(30_000);
   assert.equal(ds.assign(key("n2")).address, "10.0.1.19");
 });
 
@@ -226,7 +226,7 @@ test("removing a busy CIDR or ENI is refused; forced removal reports the pods an
   assert.deepEqual(ds.allocations(), []);
 });
 
-test("a failed checkpoint write leaves the datastore exactly as it was", () => {
+test("a failed checkpoint write leaves the datastore exactly as it was", async () => {
   const { ds, store, clock } = makeDatastore({ prefixDelegation: true });
   ds.addEni({ id: "eni-a", deviceNumber: 0, routeTableId: 254 });
   ds.addCidr("eni-a", "10.0.1.16/28");
@@ -250,7 +250,7 @@ test("a failed checkpoint write leaves the datastore exactly as it was", () => {
   assert.deepEqual(ds.snapshot(), before);
 
   // And it works again afterwards, handing out the address the failed ADD did not get.
-  clock.advance(1);
+  await clock.advance(1);
   assert.equal(ds.assign(key("c2")).address, "10.0.1.17");
 });
 
@@ -266,7 +266,7 @@ test("CIDR validation: malformed, duplicate and overlapping CIDRs are refused", 
   assert.equal(ds.addCidr("eni-a", "10.0.0.32/28"), "10.0.0.32/28");
 });
 
-test("stats and snapshot: counts, cooldown and the per-ENI view", () => {
+test("stats and snapshot: counts, cooldown and the per-ENI view", async () => {
   const { ds, clock } = makeDatastore({ prefixDelegation: true, cooldownMs: 10_000 });
   ds.addEni({ id: "eni-b", deviceNumber: 1, routeTableId: 2, subnetId: "subnet-1" });
   ds.addEni({ id: "eni-a", deviceNumber: 0, routeTableId: 254, isPrimary: true });
@@ -275,10 +275,10 @@ test("stats and snapshot: counts, cooldown and the per-ENI view", () => {
   ds.assign(key("c1"), pod("p1"));
   ds.assign(key("c2"), pod("p2"));
   ds.release(key("c1"));
-  clock.advance(5_000);
+  await clock.advance(5_000);
   assert.deepEqual(ds.stats(), { totalIPs: 32, assignedIPs: 1, cooldownIPs: 1, availableIPs: 30, totalPrefixes: 2, freePrefixes: 1 });
   const snap = ds.snapshot();
-  assert.equal(snap.takenAtMs, clock.ms);
+  assert.equal(snap.takenAtMs, clock.now());
   assert.deepEqual(
     snap.enis.map((e) => [e.id, e.deviceNumber, e.isPrimary, e.subnetId, e.assigned, e.cooldown]),
     [
@@ -293,7 +293,7 @@ test("stats and snapshot: counts, cooldown and the per-ENI view", () => {
       ["10.0.1.17", "c2", false, false],
     ],
   );
-  clock.advance(5_000);
+  await clock.advance(5_000);
   assert.equal(ds.stats().cooldownIPs, 0);
   assert.equal(ds.stats().freePrefixes, 1);
 });
@@ -310,7 +310,7 @@ test("IPv6: /80 prefixes hold addresses, base first, and are written as ipv6", (
   assert.equal(store.last?.allocations[1]?.ipv4, undefined);
 });
 
-test("removing and re-adding a CIDR does not cut the cooldown short; forced removal starts one", () => {
+test("removing and re-adding a CIDR does not cut the cooldown short; forced removal starts one", async () => {
   const { ds, clock } = makeDatastore({ cooldownMs: 30_000 });
   ds.addEni({ id: "eni-a", deviceNumber: 0, routeTableId: 254 });
   ds.addCidr("eni-a", "10.0.0.10/32");
@@ -318,16 +318,16 @@ test("removing and re-adding a CIDR does not cut the cooldown short; forced remo
   ds.assign(key("c1"));
   ds.release(key("c1"));
   ds.removeCidr("eni-a", "10.0.0.10/32");
-  clock.advance(10_000);
+  await clock.advance(10_000);
   ds.addCidr("eni-a", "10.0.0.10/32");
   assert.equal(ds.stats().cooldownIPs, 1);
   assert.equal(ds.assign(key("c2")).address, "10.0.0.11");
   // The pod on .11 loses its CIDR behind our back; if EC2 gives it back soon, .11 still cools.
   ds.removeCidr("eni-a", "10.0.0.11/32", { force: true });
-  clock.advance(20_000);
+  await clock.advance(20_000);
   ds.addCidr("eni-a", "10.0.0.11/32");
   assert.equal(ds.assign(key("c3")).address, "10.0.0.10", ".10 has cooled for 30 s; .11 only for 20 s");
   assert.throws(() => ds.assign(key("c4")), isCode("no-available-address"));
-  clock.advance(10_000);
+  await clock.advance(10_000);
   assert.equal(ds.assign(key("c4")).address, "10.0.0.11");
 });

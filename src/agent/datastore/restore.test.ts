@@ -7,7 +7,8 @@ import { CheckpointFormatError } from "./checkpoint-format.ts";
 import { CheckpointFile } from "./checkpoint.ts";
 import { Datastore, DatastoreError } from "./datastore.ts";
 import { CheckpointVersionError, restoreCheckpoint } from "./restore.ts";
-import { key, VirtualClock } from "./test-support.ts";
+import { key, TEST_EPOCH_MS } from "./test-support.ts";
+import { VirtualScheduler } from "../../time/virtual-scheduler.ts";
 import { podHostVethName as hostVethName } from "../../datapath/veth-name.ts";
 
 // A checkpoint as aws-node leaves it on an m5.large that ran for a while:
@@ -31,14 +32,14 @@ interface Node {
   dir: string;
   file: CheckpointFile;
   ds: Datastore;
-  clock: VirtualClock;
+  clock: VirtualScheduler;
 }
 
 /** The node's ENIs and CIDRs as init rebuilds them from IMDS, with the checkpoint wired to a real file. */
 function node(dir: string, text?: string): Node {
   const file = new CheckpointFile(join(dir, "ipam.json"));
   if (text !== undefined) writeFileSync(file.path, text);
-  const clock = new VirtualClock();
+  const clock = new VirtualScheduler({ start: TEST_EPOCH_MS });
   const ds = new Datastore({ now: clock.now, persist: (d) => file.write(d) });
   ds.addEni({ id: "eni-0a1b2c3d4e5f60718", deviceNumber: 0, routeTableId: 254, isPrimary: true });
   ds.addEni({ id: "eni-0f1e2d3c4b5a69788", deviceNumber: 1, routeTableId: 2 });

@@ -1,20 +1,13 @@
-// Shared fixtures for the datastore tests: a virtual clock, a persistence
-// stub that records writes and can be told to fail, and key helpers.
+// Shared fixtures for the datastore tests: a datastore on virtual time, a persistence stub that
+// records writes and can be told to fail, and key helpers.
 
 import type { CheckpointData } from "./checkpoint-format.ts";
 import type { DatastoreOptions, IPAMKey } from "./datastore.ts";
 import { Datastore } from "./datastore.ts";
+import { VirtualScheduler } from "../../time/virtual-scheduler.ts";
 
-export class VirtualClock {
-  ms: number;
-  constructor(startMs = 1_718_000_000_000) {
-    this.ms = startMs;
-  }
-  now = (): number => this.ms;
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
+/** Where the datastore tests' clocks start (June 2024). */
+export const TEST_EPOCH_MS = 1_718_000_000_000;
 
 export class RecordingPersist {
   writes: CheckpointData[] = [];
@@ -41,8 +34,8 @@ export function pod(name: string, namespace = "default"): { k8sPodNamespace: str
 
 export function makeDatastore(
   options: Partial<DatastoreOptions> = {},
-): { ds: Datastore; clock: VirtualClock; store: RecordingPersist } {
-  const clock = new VirtualClock();
+): { ds: Datastore; clock: VirtualScheduler; store: RecordingPersist } {
+  const clock = new VirtualScheduler({ start: TEST_EPOCH_MS });
   const store = new RecordingPersist();
   const ds = new Datastore({ now: clock.now, persist: store.persist, ...options });
   return { ds, clock, store };
