@@ -14,6 +14,7 @@ export function introspectionSource(o: {
   budget: RequestBudget;
   version: string;
   lifecycle: AgentLifecycle;
+  now: () => number;
 }): IntrospectionSource {
   const { config, datastore, agent, budget } = o;
   let lastPlanAt: number | null = null;
@@ -69,7 +70,7 @@ export function introspectionSource(o: {
       const plan = agent.pool.lastPlan;
       if (plan !== lastPlan) {
         lastPlan = plan;
-        lastPlanAt = Date.now();
+        lastPlanAt = o.now();
       }
       const limits = agent.poolLimits();
       const targets = agent.pool.targets;

@@ -17,6 +17,7 @@ import { createLogger, type Log } from "./observability/log.ts";
 import { createAgentMetrics } from "./observability/metrics.ts";
 import { startRpcServer } from "./rpc/server.ts";
 import { agentRpcHandlers } from "./rpc/handlers.ts";
+import { realScheduler } from "../time/scheduler.ts";
 
 export const AGENT_VERSION = "0.1.0";
 
@@ -74,13 +75,14 @@ async function run(): Promise<number> {
     process.stderr.write("vpc-cni-agent: needs root: it configures routes, rules and iptables on the node\n");
     return 1;
   }
-  const now = Date.now;
+  const scheduler = realScheduler;
+  const now = () => scheduler.now();
   const logger = createLogger({ level: config.observability.logLevel, target: config.observability.logFile });
   for (const w of loaded.warnings) logger.root.warn({}, w);
   const log = componentLog(logger.component("ipamd"));
   const lifecycle = new AgentLifecycle(now());
   const metrics = createAgentMetrics({ version: AGENT_VERSION });
-  const { budget, imds, ec2 } = await connectAws(config, metrics);
+  const { budget, imds, ec2 } = await connectAws(config, metrics, scheduler);
   const host = makeHost(config);
   const { datastore, checkpoint } = openDatastore(config, now);
 
@@ -96,12 +98,12 @@ async function run(): Promise<number> {
       host,
       datastore,
       limits: await nodeTypeLimits(ec2, identity.instanceType, config),
-      now,
+      scheduler,
       log,
       onError: (fn) => metrics.ipamdError(fn),
     });
     running.agent = agent;
-    endpoints.add(...(await startObservability({ config, datastore, agent, budget, lifecycle, metrics, logger, version: AGENT_VERSION })));
+    endpoints.add(...(await startObservability({ config, datastore, agent, budget, lifecycle, metrics, logger, version: AGENT_VERSION, now })));
     await initialiseNode({ agent, datastore, checkpoint, host, config, metrics, log, lifecycle, now });
 
     endpoints.add(

@@ -8,6 +8,7 @@ import { Datastore } from "./datastore/datastore.ts";
 import { NodeAgent, type AgentCloud, type AgentHost, type Ec2EniView, type EniView, type NodeIdentity } from "./node-agent.ts";
 import type { CreatedEni } from "./pool-manager.ts";
 import type { AddressRequest } from "./pool/index.ts";
+import { realScheduler } from "../time/scheduler.ts";
 
 const INSTANCE = "i-0000000000000001";
 const PRIMARY = "eni-primary";
@@ -130,7 +131,7 @@ async function setup(enis: Ec2EniView[], env: Record<string, string> = {}) {
     host,
     datastore,
     limits: { enis: 3, ipv4PerEni: 10, trunking: false, maxPods: 29 },
-    now: Date.now,
+    scheduler: realScheduler,
     log: (_l, msg) => logs.push(msg),
   });
   await agent.init();

@@ -7,6 +7,7 @@ import { DatastoreError, type AssignResult, type Datastore, type IPAMKey, type P
 import { addCidrOnce, PoolManager, type PoolCloud } from "./pool-manager.ts";
 import type { PoolLimits } from "./pool/index.ts";
 import { routeTableId } from "../datapath/route-table.ts";
+import type { Scheduler, Timer } from "../time/scheduler.ts";
 
 export interface NodeIdentity {
   instanceId: string;
@@ -89,7 +90,8 @@ export interface NodeAgentOptions {
   host: AgentHost;
   datastore: Datastore;
   limits: TypeLimits;
-  now: () => number;
+  /** The clock and timers of the pool manager and the reconcile interval. */
+  scheduler: Scheduler;
   log: Log;
   onError?: (fn: string, err: unknown) => void;
 }
@@ -105,7 +107,7 @@ export class NodeAgent {
   #unmanaged = new Set<string>();
   #hasTrunk = false;
   #enis = new Map<string, EniView>();
-  #reconcileTimer: NodeJS.Timeout | undefined;
+  #reconcileTimer: Timer | undefined;
   #reconciling: Promise<ReconcileReport> | undefined;
   /** ENIs EC2 took off this instance while pods held their addresses: kept in the datastore, never touched in EC2. */
   #goneWithPods = new Set<string>();
@@ -162,7 +164,7 @@ export class NodeAgent {
       cloud,
       targets: pool,
       limits: () => this.poolLimits(),
-      now: options.now,
+      scheduler: options.scheduler,
       log: options.log,
       shrinkIntervalMs: pool.shrinkIntervalMs,
       growthWaitMs: pool.allocationWaitMs,
@@ -272,19 +274,22 @@ export class NodeAgent {
   start(): void {
     this.pool.start();
     const every = this.#o.config.pool.reconcileIntervalMs;
-    this.#reconcileTimer = setInterval(() => {
-      this.reconcile().catch((err: Error) => {
-        this.#o.onError?.("nodeIPPoolReconcile", err);
-        this.#o.log("error", `reconcile failed: ${err.message}`);
-      });
-    }, every);
-    this.#reconcileTimer.unref();
+    this.#reconcileTimer = this.#o.scheduler.every(
+      every,
+      () => {
+        this.reconcile().catch((err: Error) => {
+          this.#o.onError?.("nodeIPPoolReconcile", err);
+          this.#o.log("error", `reconcile failed: ${err.message}`);
+        });
+      },
+      { unref: true },
+    );
   }
 
   /** SIGTERM: no EC2 mutation from here on; the datastore (and checkpoint) stay as they are. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    if (this.#reconcileTimer) clearInterval(this.#reconcileTimer);
+    this.#o.scheduler.cancel(this.#reconcileTimer);
     await this.pool.stop();
   }
 
@@ -384,7 +389,7 @@ export class NodeAgent {
         log("info", "reconciled with EC2", { ...report });
       }
     });
-    this.lastReconcile = { ...report, at: this.#o.now() };
+    this.lastReconcile = { ...report, at: this.#o.scheduler.now() };
     if (report.addedCidrs.length + report.removedCidrs.length + report.adoptedEnis.length + report.removedEnis.length > 0) this.pool.trigger();
     return report;
   }

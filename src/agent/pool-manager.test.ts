@@ -5,24 +5,34 @@ import assert from "node:assert/strict";
 import { Datastore } from "./datastore/datastore.ts";
 import { addCidrOnce, NoAddressError, PoolManager, type PoolCloud } from "./pool-manager.ts";
 import type { AddressRequest, PoolLimits, PoolTargets } from "./pool/index.ts";
+import { realScheduler, type Clock } from "../time/scheduler.ts";
 
 class FakeCloud implements PoolCloud {
   calls: string[] = [];
+  /** Every call with the time it was made (and the CIDRs of a release). */
+  readonly timeline: { at: number; call: string; cidrs: readonly string[] }[] = [];
   next = 10;
   devices = 1;
   failAssign = 0;
   pausedUntil = 0;
   readonly ipsPerEni: number;
   readonly held = new Map<string, number>();
-  constructor(ipsPerEni: number) {
+  readonly #clock: Clock;
+  /** EC2's latency is slept on `clock`: real time, or the test's virtual time. */
+  constructor(ipsPerEni: number, clock: Clock = realScheduler) {
     this.ipsPerEni = ipsPerEni;
+    this.#clock = clock;
+  }
+  #record(call: string, cidrs: readonly string[] = []): void {
+    this.calls.push(call);
+    this.timeline.push({ at: this.#clock.now(), call, cidrs });
   }
   #addresses(n: number): string[] {
     return Array.from({ length: n }, () => `10.0.${Math.floor(this.next / 250)}.${(this.next++ % 250) + 1}/32`);
   }
   async assign(eniId: string, request: AddressRequest): Promise<string[]> {
-    this.calls.push(`assign ${eniId} ${request.ipCount}`);
-    await new Promise((r) => setTimeout(r, 5));
+    this.#record(`assign ${eniId} ${request.ipCount}`);
+    await this.#clock.sleep(5);
     if (this.failAssign > 0) {
       this.failAssign--;
       throw new Error("RequestLimitExceeded");
@@ -35,19 +45,19 @@ class FakeCloud implements PoolCloud {
   async createEni(request: AddressRequest) {
     const deviceNumber = this.devices++;
     const eniId = `eni-${String(deviceNumber).padStart(17, "0")}`;
-    this.calls.push(`create ${request.ipCount}`);
-    await new Promise((r) => setTimeout(r, 10));
+    this.#record(`create ${request.ipCount}`);
+    await this.#clock.sleep(10);
     this.held.set(eniId, request.ipCount ?? 0);
     const cidrs = this.#addresses(request.ipCount ?? 0);
     return { eniId, mac: "02:00:00:00:00:01", deviceNumber, routeTableId: deviceNumber + 1, subnetId: "subnet-1", subnetCidr: "10.0.0.0/16", primaryIp: "10.0.255.1", cidrs };
   }
   async release(eniId: string, cidrs: readonly string[]) {
-    this.calls.push(`release ${eniId} ${cidrs.length}`);
+    this.#record(`release ${eniId} ${cidrs.length}`, cidrs);
     this.held.set(eniId, (this.held.get(eniId) ?? 0) - cidrs.length);
   }
   failFree = false;
   async freeEni(eniId: string) {
-    this.calls.push(`free ${eniId}`);
+    this.#record(`free ${eniId}`);
     if (this.failFree) throw new Error("IncorrectState");
     this.held.delete(eniId);
   }
@@ -72,7 +82,7 @@ function setup(t: Partial<PoolTargets> = {}, limits = m5large) {
     cloud,
     targets: targets(t),
     limits: () => limits,
-    now: Date.now,
+    scheduler: realScheduler,
     log: (_l, msg) => logs.push(msg),
     minIntervalMs: 5,
     tickMs: 60_000,

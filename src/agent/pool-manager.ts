@@ -10,6 +10,7 @@
 import type { AssignResult, Datastore, DatastoreSnapshot, IPAMKey, PodMetadata, ReleaseResult } from "./datastore/datastore.ts";
 import { DatastoreError } from "./datastore/datastore.ts";
 import { isPlanEmpty, planPool, type AddressRequest, type PoolLimits, type PoolPlan, type PoolSnapshot, type PoolTargets } from "./pool/index.ts";
+import type { Scheduler, Timer } from "../time/scheduler.ts";
 
 /** What the pool manager needs from EC2 and the node. Each call does the whole job or throws. */
 export interface PoolCloud {
@@ -42,7 +43,8 @@ export interface PoolManagerOptions {
   cloud: PoolCloud;
   targets: PoolTargets;
   limits: () => PoolLimits;
-  now: () => number;
+  /** The clock and the timers of every pass, wait and tick (virtual time in tests and the fleet benchmark). */
+  scheduler: Scheduler;
   log: (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
   /** Spacing between passes: bursts of triggers within it become one pass. */
   minIntervalMs?: number;
@@ -73,8 +75,8 @@ export class PoolManager {
   #waiting = 0;
   #passRunning: Promise<void> | undefined;
   #passRequested = false;
-  #timer: NodeJS.Timeout | undefined;
-  #tick: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
+  #tick: Timer | undefined;
   #lastPassAt = 0;
   #lastShrinkAt = 0;
   #stopped = false;
@@ -84,6 +86,10 @@ export class PoolManager {
 
   constructor(options: PoolManagerOptions) {
     this.#o = { minIntervalMs: 200, tickMs: 5_000, shrinkIntervalMs: 30_000, growthWaitMs: 20_000, ...options };
+  }
+
+  #now(): number {
+    return this.#o.scheduler.now();
   }
 
   /** The targets every pass plans for. */
@@ -100,16 +106,15 @@ export class PoolManager {
   }
 
   start(): void {
-    this.#tick = setInterval(() => this.trigger(), this.#o.tickMs);
-    this.#tick.unref();
+    this.#tick = this.#o.scheduler.every(this.#o.tickMs, () => this.trigger(), { unref: true });
     this.trigger();
   }
 
   /** Stops all EC2 mutations; allocations still served from what the pool holds. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#tick) clearInterval(this.#tick);
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#o.scheduler.cancel(this.#tick);
+    this.#o.scheduler.cancel(this.#timer);
     await this.#passRunning;
     for (const w of this.#passWaiters.splice(0)) w.resolve();
   }
@@ -119,14 +124,14 @@ export class PoolManager {
     if (this.#stopped) return;
     this.#passRequested = true;
     if (this.#passRunning || this.#timer || this.#exclusive) return;
-    const wait = Math.max(0, this.#lastPassAt + this.#o.minIntervalMs - this.#o.now());
-    this.#timer = setTimeout(() => {
+    const wait = Math.max(0, this.#lastPassAt + this.#o.minIntervalMs - this.#now());
+    this.#timer = this.#o.scheduler.after(wait, () => {
       this.#timer = undefined;
       // An exclusive section that began meanwhile triggers again when it ends; a pass started meanwhile
       // (runPassNow) triggers again when it ends. Two passes at once would plan from the same snapshot
       // and both grow (or shrink) the pool.
       if (!this.#exclusive && !this.#passRunning) this.#startPass();
-    }, wait);
+    });
   }
 
   /**
@@ -166,7 +171,7 @@ export class PoolManager {
       return first;
     }
     if (this.#stopped) throw new ShuttingDownError("no address available and the agent is shutting down");
-    const deadline = this.#o.now() + this.#o.growthWaitMs;
+    const deadline = this.#now() + this.#o.growthWaitMs;
     this.#waiting++;
     try {
       for (;;) {
@@ -182,14 +187,14 @@ export class PoolManager {
           // serves this pod: wait for it rather than fail an ADD that would succeed seconds later.
           const freeAt = this.#nextCooldownEnd();
           if (freeAt === undefined || freeAt > deadline) throw new NoAddressError(`no address: the node cannot get more (${plan.reason})`);
-          await new Promise((r) => setTimeout(r, Math.max(0, freeAt - this.#o.now())));
+          await this.#o.scheduler.sleep(Math.max(0, freeAt - this.#now()));
           const freed = this.#tryAssign(key, metadata);
           if (freed) return freed;
           if (this.#stopped) throw new ShuttingDownError("no address available and the agent is shutting down");
           continue;
         }
-        if (this.#o.cloud.growthPausedUntil() > this.#o.now()) {
-          throw new NoAddressError(`no address: the subnet is out of addresses; growth resumes in ${Math.ceil((this.#o.cloud.growthPausedUntil() - this.#o.now()) / 1000)} s`);
+        if (this.#o.cloud.growthPausedUntil() > this.#now()) {
+          throw new NoAddressError(`no address: the subnet is out of addresses; growth resumes in ${Math.ceil((this.#o.cloud.growthPausedUntil() - this.#now()) / 1000)} s`);
         }
       }
     } finally {
@@ -206,7 +211,7 @@ export class PoolManager {
   /** When the first address now in cooldown (on an ENI that serves pods) becomes assignable; undefined if none is. */
   #nextCooldownEnd(): number | undefined {
     const ds = this.#o.datastore;
-    const now = this.#o.now();
+    const now = this.#now();
     let first: number | undefined;
     for (const e of ds.snapshot().enis) {
       if (e.isExcluded) continue;
@@ -235,15 +240,15 @@ export class PoolManager {
   /** Resolves true after the next pass completes, false at the deadline. */
   #nextPass(deadline: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const left = deadline - this.#o.now();
+      const left = deadline - this.#now();
       if (left <= 0) return resolve(false);
-      const timer = setTimeout(() => {
+      const timer = this.#o.scheduler.after(left, () => {
         this.#passWaiters = this.#passWaiters.filter((w) => w !== waiter);
         resolve(false);
-      }, left);
+      });
       const waiter: Waiter = {
         resolve: () => {
-          clearTimeout(timer);
+          this.#o.scheduler.cancel(timer);
           resolve(true);
         },
       };
@@ -259,7 +264,7 @@ export class PoolManager {
         this.#o.log("error", `pool pass failed: ${(err as Error).message}`);
       })
       .finally(() => {
-        this.#lastPassAt = this.#o.now();
+        this.#lastPassAt = this.#now();
         this.#passRunning = undefined;
         for (const w of this.#passWaiters.splice(0)) w.resolve();
         if (this.#passRequested && !this.#stopped) this.trigger();
@@ -269,7 +274,7 @@ export class PoolManager {
   async #pass(): Promise<void> {
     if (this.#stopped) return;
     const ds = this.#o.datastore;
-    const now = this.#o.now();
+    const now = this.#now();
     const plan = planPool(toPoolSnapshot(ds.snapshot(), this.#waiting), this.#o.targets, this.#o.limits(), now);
     this.#lastPlan = plan;
     this.#o.onPlan?.(plan);

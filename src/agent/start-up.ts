@@ -22,6 +22,7 @@ import { Imds } from "../aws/imds.ts";
 import { loadInstanceLimits } from "../aws/instance-limits.ts";
 import { describeInstanceLimits } from "../aws/instance-type-info.ts";
 import { RequestBudget } from "../aws/request-budget.ts";
+import type { Clock } from "../time/scheduler.ts";
 
 /** Something the agent opened and closes on the way out. */
 export interface Endpoint {
@@ -34,11 +35,12 @@ export interface AwsClients {
   readonly ec2: Ec2;
 }
 
-export async function connectAws(config: AgentConfig, metrics: AgentMetrics): Promise<AwsClients> {
-  const budget = new RequestBudget({ growthPauseMs: config.pool.growthPauseMs });
-  const imds = new Imds();
+export async function connectAws(config: AgentConfig, metrics: AgentMetrics, clock: Clock): Promise<AwsClients> {
+  const budget = new RequestBudget({ growthPauseMs: config.pool.growthPauseMs, clock });
+  const imds = new Imds({ clock });
   const client = await createEc2Client({ regionFromImds: () => imds.region() });
   const ec2 = ec2Context(client, budget, {
+    clock,
     observer: {
       onCall: (e) => {
         metrics.ec2Call({ api: e.api, durationMs: e.latencyMs, errorCode: e.errorCode ?? null, ...(e.httpStatus === undefined ? {} : { httpStatus: e.httpStatus }) });
@@ -82,11 +84,12 @@ export async function startObservability(o: {
   metrics: AgentMetrics;
   logger: AgentLogger;
   version: string;
+  now: () => number;
 }): Promise<Endpoint[]> {
   const { config, logger } = o;
   const endpoints: Endpoint[] = [];
   if (config.observability.introspectionBind) {
-    const source = introspectionSource({ config, datastore: o.datastore, agent: o.agent, budget: o.budget, version: o.version, lifecycle: o.lifecycle });
+    const source = introspectionSource({ config, datastore: o.datastore, agent: o.agent, budget: o.budget, version: o.version, lifecycle: o.lifecycle, now: o.now });
     endpoints.push(await startIntrospectionServer({ bind: config.observability.introspectionBind, source, log: logger.component("introspection") }));
   }
   if (config.observability.metricsBind) {

@@ -180,7 +180,7 @@ export interface AdoptRequest {
 }
 
 export interface DatastoreOptions {
-  /** Clock in milliseconds (Date.now in production, a virtual clock in tests). */
+  /** Clock in milliseconds (the agent's scheduler: real time in production, virtual time in tests). */
   now: () => number;
   /** IP_COOLDOWN_PERIOD in ms; the reference's default is 30 s. */
   cooldownMs?: number;
