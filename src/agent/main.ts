@@ -122,7 +122,7 @@ async function run(): Promise<number> {
     lifecycle.serving();
     metrics.startup({ seconds: (now() - lifecycle.startedAt) / 1000, success: true, withApiServer: false, failureReason: "" });
     log("info", `serving the CNI plugin on ${config.paths.socketPath}`);
-    running.schedules = startSchedules({ config, datastore, agent, metrics, ec2, vpcId: identity.vpcId, log });
+    running.schedules = startSchedules({ config, datastore, agent, metrics, ec2, vpcId: identity.vpcId, scheduler, log });
     return await new Promise<number>(() => undefined); // runs until a signal
   } catch (err) {
     const message = (err as Error).message;

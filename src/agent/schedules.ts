@@ -1,6 +1,6 @@
 // What the agent does on a clock once it serves, besides the pool's own passes and the reconciler (the
 // node agent runs those): the pool gauges every 5 s, and the leaked-ENI clean-up on the reference's
-// schedule.
+// schedule. Both on the scheduler they are given, so both run on virtual time in tests.
 
 import { randomInt } from "node:crypto";
 import type { AgentConfig } from "./config.ts";
@@ -9,6 +9,7 @@ import type { Log, NodeAgent } from "./node-agent.ts";
 import type { AgentMetrics } from "./observability/metrics.ts";
 import { cleanUpLeakedEnis } from "../aws/eni-api.ts";
 import type { Ec2 } from "../aws/ec2-client.ts";
+import type { Scheduler, Timer } from "../time/scheduler.ts";
 
 const POOL_STATS_INTERVAL_MS = 5_000;
 const LEAKED_ENI_INTERVAL_MS = 3600_000;
@@ -19,17 +20,25 @@ export interface Schedules {
   stop(): void;
 }
 
-export function startSchedules(o: { config: AgentConfig; datastore: Datastore; agent: NodeAgent; metrics: AgentMetrics; ec2: Ec2; vpcId: string; log: Log }): Schedules {
-  const { config, datastore, agent, metrics, ec2, log } = o;
-  const statsTimer = setInterval(() => publishPoolStats(metrics, datastore, agent, config.pool.maxEni), POOL_STATS_INTERVAL_MS);
-  statsTimer.unref();
-  let stopLeakedEniCleanup: (() => void) | undefined;
-  if (!config.eni.disableLeakedEniCleanup) {
-    stopLeakedEniCleanup = scheduleLeakedEniCleanup(() => cleanUpLeakedEnis(ec2, { vpcId: o.vpcId, clusterName: config.eni.clusterName || undefined }), log);
-  }
+export function startSchedules(o: {
+  config: AgentConfig;
+  datastore: Datastore;
+  agent: NodeAgent;
+  metrics: AgentMetrics;
+  ec2: Ec2;
+  vpcId: string;
+  scheduler: Scheduler;
+  log: Log;
+}): Schedules {
+  const { config, datastore, agent, metrics, ec2, scheduler, log } = o;
+  const statsTimer = scheduler.every(POOL_STATS_INTERVAL_MS, () => publishPoolStats(metrics, datastore, agent, config.pool.maxEni), { unref: true });
+  const leakedEniCleanup = config.eni.disableLeakedEniCleanup
+    ? undefined
+    : scheduleLeakedEniCleanup({ scheduler, log, cleanUp: () => cleanUpLeakedEnis(ec2, { vpcId: o.vpcId, clusterName: config.eni.clusterName || undefined }) });
   return {
     stop() {
-      stopLeakedEniCleanup?.();
+      scheduler.cancel(statsTimer);
+      leakedEniCleanup?.stop();
     },
   };
 }
@@ -61,29 +70,38 @@ function publishPoolStats(metrics: AgentMetrics, datastore: Datastore, agent: No
 
 /**
  * The reference's schedule: a first run after a random 0-300 s, then hourly plus the same jitter, so
- * nodes do not scan together. Returns a stop function (SIGTERM: no new EC2 mutation starts).
+ * nodes do not scan together. Runs never overlap (the next is armed when one ends); stop() (SIGTERM)
+ * lets none start any more.
  */
-function scheduleLeakedEniCleanup(cleanUp: () => Promise<{ deleted: unknown[] } | unknown>, log: Log): () => void {
+export function scheduleLeakedEniCleanup(o: {
+  scheduler: Scheduler;
+  cleanUp: () => Promise<{ deleted?: readonly unknown[] } | unknown>;
+  log: Log;
+  /** The jitter: a whole number of ms in [0, max). */
+  jitter?: (maxMs: number) => number;
+}): Schedules {
+  const { scheduler, log } = o;
+  const jitter = o.jitter ?? randomInt;
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   const arm = (ms: number) => {
-    if (stopped) return;
-    timer = setTimeout(run, ms);
-    timer.unref();
+    if (!stopped) timer = scheduler.after(ms, () => void run(), { unref: true });
   };
   const run = async () => {
     if (stopped) return;
     try {
-      const result = (await cleanUp()) as { deleted?: unknown[] };
-      if (result.deleted && result.deleted.length > 0) log("info", `leaked-ENI clean-up deleted ${result.deleted.length} ENIs`);
+      const result = (await o.cleanUp()) as { deleted?: readonly unknown[] } | undefined;
+      if (result?.deleted && result.deleted.length > 0) log("info", `leaked-ENI clean-up deleted ${result.deleted.length} ENIs`);
     } catch (err) {
       log("warn", `leaked-ENI clean-up failed: ${(err as Error).message}`);
     }
-    arm(LEAKED_ENI_INTERVAL_MS + randomInt(LEAKED_ENI_JITTER_MS));
+    arm(LEAKED_ENI_INTERVAL_MS + jitter(LEAKED_ENI_JITTER_MS));
   };
-  arm(randomInt(LEAKED_ENI_JITTER_MS));
-  return () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
+  arm(jitter(LEAKED_ENI_JITTER_MS));
+  return {
+    stop() {
+      stopped = true;
+      scheduler.cancel(timer);
+    },
   };
 }
