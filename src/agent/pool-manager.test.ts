@@ -6,6 +6,7 @@ import { Datastore } from "./datastore/datastore.ts";
 import { addCidrOnce, NoAddressError, PoolManager, type PoolCloud } from "./pool-manager.ts";
 import type { AddressRequest, PoolLimits, PoolTargets } from "./pool/index.ts";
 import { realScheduler, type Clock } from "../time/scheduler.ts";
+import { VirtualScheduler } from "../time/virtual-scheduler.ts";
 
 class FakeCloud implements PoolCloud {
   calls: string[] = [];
@@ -200,5 +201,95 @@ describe("pool manager", () => {
     const b = ds.snapshot().enis.find((e) => e.id === "eni-b0000000000000000");
     assert.equal(b?.isExcluded, true);
     await pool.stop();
+  });
+});
+
+describe("pool manager on virtual time", () => {
+  test("an hour of pod waves: every pass spaced, shrinks spaced, addresses returned only after their cooldown, back at target", async () => {
+    const HOUR = 3_600_000;
+    const COOLDOWN = 30_000;
+    const scheduler = new VirtualScheduler({ start: Date.UTC(2025, 0, 1) });
+    const start = scheduler.now();
+    const ds = new Datastore({ now: scheduler.now, cooldownMs: COOLDOWN });
+    ds.addEni({ id: "eni-primary0000000000", deviceNumber: 0, routeTableId: 254, isPrimary: true });
+    const cloud = new FakeCloud(m5large.ipv4PerEni - 1, scheduler);
+    cloud.held.set("eni-primary0000000000", 0);
+    const passesAt: number[] = [];
+    // The reference's timings, as the agent runs them: 200 ms between passes, a 5 s tick, shrinks 30 s
+    // apart, ENIs kept at least a minute, allocations waiting up to 20 s.
+    const pool = new PoolManager({
+      datastore: ds,
+      cloud,
+      targets: targets({ warmEniTarget: 0, warmIpTarget: 5, ipCooldownMs: COOLDOWN, minEniAgeMs: 60_000 }),
+      limits: () => m5large,
+      scheduler,
+      log: () => undefined,
+      onPlan: () => passesAt.push(scheduler.now()),
+    });
+    pool.start();
+
+    // A wave of 12 pods every 2 minutes for 50 minutes, each living 50 s: the pool grows past the primary
+    // ENI for every wave and gives the extra back between waves.
+    const releasedAt = new Map<string, number>();
+    const eniOf = new Map<string, string>();
+    const failures: string[] = [];
+    let served = 0;
+    let reusedInCooldown = 0;
+    const wave = async (w: number) => {
+      await Promise.all(
+        Array.from({ length: 12 }, async (_, i) => {
+          const k = key(w * 100 + i);
+          try {
+            const got = await pool.allocate(k, {}, m5large.maxPods);
+            const freed = releasedAt.get(got.address);
+            if (freed !== undefined && scheduler.now() < freed + COOLDOWN) reusedInCooldown++;
+            served++;
+            eniOf.set(got.address, got.eniId);
+            scheduler.after(50_000, () => {
+              pool.release(k);
+              releasedAt.set(got.address, scheduler.now());
+            });
+          } catch (err) {
+            failures.push(`wave ${w} pod ${i}: ${(err as Error).message}`);
+          }
+        }),
+      );
+    };
+    for (let w = 0; w < 25; w++) scheduler.after(10_000 + w * 120_000, () => void wave(w));
+
+    await scheduler.advance(HOUR);
+    assert.equal(scheduler.now() - start, HOUR);
+    await pool.stop();
+
+    assert.deepEqual(failures, []);
+    assert.equal(served, 25 * 12);
+    assert.equal(reusedInCooldown, 0, "no address handed out again inside its cooldown");
+    // At least one pass per 5 s tick, and never two closer than the 200 ms minimum interval.
+    assert.ok(passesAt.length >= HOUR / 5_000, `${passesAt.length} passes`);
+    const gaps = passesAt.slice(1).map((t, i) => t - passesAt[i]!);
+    assert.ok(Math.min(...gaps) >= 200, `passes ${Math.min(...gaps)} ms apart`);
+    // Growth and shrinking every wave; shrinking passes at least 30 s apart.
+    const timeOf = (kind: string) => cloud.timeline.filter((c) => c.call.startsWith(kind)).map((c) => c.at);
+    assert.ok(timeOf("create").length >= 20, `${timeOf("create").length} ENIs created`);
+    assert.ok(timeOf("free").length >= 20, `${timeOf("free").length} ENIs freed`);
+    const passOf = (t: number) => passesAt.findLast((p) => p <= t)!;
+    const shrinkPasses = [...new Set([...timeOf("release"), ...timeOf("free")].map(passOf))].sort((a, b) => a - b);
+    const shrinkGaps = shrinkPasses.slice(1).map((t, i) => t - shrinkPasses[i]!);
+    assert.ok(shrinkPasses.length >= 20 && Math.min(...shrinkGaps) >= 30_000, `shrinking passes ${shrinkGaps.join(", ")} ms apart`);
+    // An address a pod gave up goes back to EC2 (unassigned, or with its ENI) only once its cooldown is
+    // over. (Release times are the last pod's on each address: a checked return may be of an earlier pod.)
+    const returned = cloud.timeline.flatMap((c) => {
+      if (c.call.startsWith("release ")) return c.cidrs.map((cidr) => ({ at: c.at, address: cidr.replace("/32", "") }));
+      if (c.call.startsWith("free ")) return [...eniOf].filter(([, eni]) => c.call === `free ${eni}`).map(([address]) => ({ at: c.at, address }));
+      return [];
+    });
+    assert.ok(returned.length > 0);
+    for (const r of returned) {
+      const left = releasedAt.get(r.address);
+      assert.ok(left === undefined || r.at < left || r.at >= left + COOLDOWN, `${r.address} returned ${r.at - (left ?? 0)} ms after its pod left`);
+    }
+    // The last pods left 40 minutes before the end: the pool is back at WARM_IP_TARGET on the primary ENI.
+    assert.deepEqual(ds.stats(), { totalIPs: 5, assignedIPs: 0, cooldownIPs: 0, availableIPs: 5, totalPrefixes: 0, freePrefixes: 0 });
+    assert.equal(ds.snapshot().enis.length, 1);
   });
 });
