@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { CheckpointFile } from "./checkpoint.ts";
 import type { DatastoreSnapshot, IPAMKey } from "./datastore.ts";
 import { Datastore, DatastoreError } from "./datastore.ts";
-import { parseIp } from "./ip.ts";
+import { parseIp } from "../../net/ip.ts";
 import { restoreCheckpoint } from "./restore.ts";
 import { key, makeDatastore } from "./test-support.ts";
 

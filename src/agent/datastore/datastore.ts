@@ -20,8 +20,8 @@
 
 import type { CheckpointData, CheckpointEntry } from "./checkpoint-format.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint-format.ts";
-import type { IpFamily, ParsedCidr } from "./ip.ts";
-import { cidrContains, cidrsOverlap, formatIp, parseCidr, parseIp } from "./ip.ts";
+import type { IpFamily, ParsedCidr } from "../../net/ip.ts";
+import { cidrContains, cidrsOverlap, formatIp, parseCidr, parseIp } from "../../net/ip.ts";
 
 /** The CNI primary key of an allocation: (network name, CNI_CONTAINERID, CNI_IFNAME). */
 export interface IPAMKey {

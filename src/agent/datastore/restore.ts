@@ -13,7 +13,7 @@ import type { CheckpointEntry } from "./checkpoint-format.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint-format.ts";
 import type { CheckpointFile } from "./checkpoint.ts";
 import type { AdoptRequest, Allocation, Datastore } from "./datastore.ts";
-import { parseIp } from "./ip.ts";
+import { parseIp } from "../../net/ip.ts";
 import { DEFAULT_VETH_PREFIX, hostVethNameSuffix, podHostVethName } from "../../datapath/veth-name.ts";
 
 export interface RestoreOptions {

@@ -2,7 +2,7 @@
 // byte for byte in shape: net.IPNet ({"IP": text, "Mask": base64 of the mask bytes}) and time.Time
 // (RFC3339 with nanoseconds, trailing zeros dropped; the zero time when unset).
 
-import { formatIp, parseIp } from "../datastore/ip.ts";
+import { formatIp, parseIp } from "../../net/ip.ts";
 
 export const GO_ZERO_TIME = "0001-01-01T00:00:00Z";
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cidrContains, cidrsOverlap, formatIp, parseCidr, parseIp } from "./ip.ts";
+import { cidrContains, cidrsOverlap, formatIp, parseCidr, parseIp, parseNetwork } from "./ip.ts";
 
 test("IPv4 parses like Go's ParseIP: no leading zeros, four parts", () => {
   assert.deepEqual(parseIp("10.0.1.5"), { family: "4", value: 0x0a000105n });
@@ -52,4 +52,15 @@ test("CIDRs: canonical text, size, host bits refused, containment and overlap", 
   assert.equal(cidrContains(p28, parseIp("10.0.1.32") as NonNullable<ReturnType<typeof parseIp>>), false);
   assert.equal(cidrsOverlap(p28, parseCidr("10.0.1.20/32") as NonNullable<ReturnType<typeof parseCidr>>), true);
   assert.equal(cidrsOverlap(p28, parseCidr("10.0.1.32/28") as NonNullable<ReturnType<typeof parseCidr>>), false);
+});
+
+test("networks as people write them: host bits cleared and reported, a leading zero in the length, both families", () => {
+  assert.deepEqual(parseNetwork("192.168.7.9/24"), { cidr: parseCidr("192.168.7.0/24"), hadHostBits: true });
+  assert.deepEqual(parseNetwork("10.0.0.0/08"), { cidr: parseCidr("10.0.0.0/8"), hadHostBits: false });
+  assert.equal(parseNetwork("0.0.0.0/0")?.cidr.text, "0.0.0.0/0");
+  assert.equal(parseNetwork("10.1.2.3/32")?.hadHostBits, false);
+  assert.equal(parseNetwork("2600:1f14::1/80")?.cidr.text, "2600:1f14::/80");
+  for (const bad of ["10.0.0.0", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "10.0.00.0/8", "10.0.0.0/8 ", "/8", "2600::/64", "10.0.0.0/1000"]) {
+    assert.equal(parseNetwork(bad), undefined, bad);
+  }
 });

@@ -1,7 +1,12 @@
-// Address arithmetic for the datastore. Both families are held as bigint so
-// that one code path serves /32 secondary IPs, /28 prefixes and IPv6 /80
-// prefixes alike. Text forms follow Go's net.IP.String(), because addresses
-// are written to the checkpoint exactly as the reference writes them.
+// IPv4 and IPv6 addresses and CIDRs: the one parser and printer of the system's production code (vpcsim
+// keeps its own, on purpose). It sits in a folder of its own, below everything, because the agent (its
+// datastore, configuration and introspection), the datapath and the plugin all read addresses, and the
+// datapath sits below the agent: here, none of them imports upwards. Pure: it imports nothing.
+//
+// Both families are held as bigint so that one code path serves /32 secondary IPs, /28 prefixes and
+// IPv6 /80 prefixes alike. Parsing follows Go's net.ParseIP and net.ParseCIDR (the reference's), and
+// text forms follow Go's net.IP.String(), because addresses are written to the checkpoint exactly as
+// the reference writes them.
 
 export type IpFamily = "4" | "6";
 
@@ -120,26 +125,45 @@ export function formatIp(family: IpFamily, value: bigint): string {
 
 /** Parses "a.b.c.d/n" or "x::/n". Host bits must be zero: EC2 never hands out anything else. */
 export function parseCidr(text: string): ParsedCidr | undefined {
+  const parts = splitCidr(text, /^(0|[1-9][0-9]{0,2})$/);
+  if (parts === undefined || (parts.ip.value & hostMask(parts.hostBits)) !== 0n) return undefined;
+  return cidrOf(parts.ip.family, parts.ip.value, parts.prefixLength);
+}
+
+/**
+ * Parses a CIDR written by people (configuration), as Go's net.ParseCIDR and iptables read it: host
+ * bits are cleared ("10.0.0.1/16" is 10.0.0.0/16) and reported, and the prefix length may have a
+ * leading zero ("/08").
+ */
+export function parseNetwork(text: string): { readonly cidr: ParsedCidr; readonly hadHostBits: boolean } | undefined {
+  const parts = splitCidr(text, /^[0-9]{1,3}$/);
+  if (parts === undefined) return undefined;
+  const host = parts.ip.value & hostMask(parts.hostBits);
+  return { cidr: cidrOf(parts.ip.family, parts.ip.value - host, parts.prefixLength), hadHostBits: host !== 0n };
+}
+
+function splitCidr(text: string, lengthSyntax: RegExp): { ip: ParsedIp; prefixLength: number; hostBits: number } | undefined {
   const slash = text.indexOf("/");
   if (slash < 0) return undefined;
   const ip = parseIp(text.slice(0, slash));
   const lengthText = text.slice(slash + 1);
-  if (ip === undefined || !/^(0|[1-9][0-9]{0,2})$/.test(lengthText)) return undefined;
+  if (ip === undefined || !lengthSyntax.test(lengthText)) return undefined;
   const bits = ip.family === "4" ? 32 : 128;
   const prefixLength = Number(lengthText);
   if (prefixLength > bits) return undefined;
   const hostBits = bits - prefixLength;
   // Larger blocks than 2^48 are never delegated and would not fit a Number size.
   if (hostBits > 48) return undefined;
-  if ((ip.value & ((1n << BigInt(hostBits)) - 1n)) !== 0n) return undefined;
-  return {
-    family: ip.family,
-    base: ip.value,
-    prefixLength,
-    bits,
-    size: 2 ** hostBits,
-    text: `${formatIp(ip.family, ip.value)}/${prefixLength}`,
-  };
+  return { ip, prefixLength, hostBits };
+}
+
+function hostMask(hostBits: number): bigint {
+  return (1n << BigInt(hostBits)) - 1n;
+}
+
+function cidrOf(family: IpFamily, base: bigint, prefixLength: number): ParsedCidr {
+  const bits = family === "4" ? 32 : 128;
+  return { family, base, prefixLength, bits, size: 2 ** (bits - prefixLength), text: `${formatIp(family, base)}/${prefixLength}` };
 }
 
 export function cidrContains(cidr: ParsedCidr, ip: ParsedIp): boolean {
