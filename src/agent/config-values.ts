@@ -2,6 +2,8 @@
 // of what would have been accepted, so the caller can name the variable and collect every problem
 // before refusing to start.
 
+import { parseNetwork } from "../net/ip.ts";
+
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly allowed: string };
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
@@ -52,24 +54,6 @@ export function parseChoice<T extends string>(text: string, choices: readonly T[
 
 export const IPV4_CIDR_ALLOWED = 'IPv4 CIDRs such as "10.0.0.0/16", separated by commas';
 
-/** An IPv4 address in dotted-quad form; leading zeros refused as Go's net.ParseIP refuses them. */
-function parseIpv4(text: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (!m) return undefined;
-  let value = 0;
-  for (const part of m.slice(1)) {
-    if (part.length > 1 && part.startsWith("0")) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    value = value * 256 + octet;
-  }
-  return value;
-}
-
-function formatIpv4(value: number): string {
-  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".");
-}
-
 export type CidrListEntry = { readonly cidr: string; readonly hadHostBits: boolean };
 
 /**
@@ -83,18 +67,13 @@ export function parseIpv4CidrList(text: string): Parsed<readonly CidrListEntry[]
   for (const raw of text.split(",")) {
     const item = raw.trim();
     if (item === "") continue;
-    const slash = item.indexOf("/");
-    const address = slash < 0 ? undefined : parseIpv4(item.slice(0, slash));
-    const lengthText = slash < 0 ? "" : item.slice(slash + 1);
-    if (address === undefined || !/^\d{1,2}$/.test(lengthText) || Number(lengthText) > 32) {
+    const network = parseNetwork(item);
+    if (network === undefined || network.cidr.family !== "4") {
       bad.push(item);
       continue;
     }
-    const prefixLength = Number(lengthText);
-    const size = 2 ** (32 - prefixLength);
-    const network = address - (address % size);
-    const cidr = `${formatIpv4(network)}/${prefixLength}`;
-    if (!entries.some((entry) => entry.cidr === cidr)) entries.push({ cidr, hadHostBits: network !== address });
+    const cidr = network.cidr.text;
+    if (!entries.some((entry) => entry.cidr === cidr)) entries.push({ cidr, hadHostBits: network.hadHostBits });
   }
   if (bad.length > 0) return refuse(`${IPV4_CIDR_ALLOWED} (not an IPv4 CIDR: ${bad.map((b) => JSON.stringify(b)).join(", ")})`);
   return ok(entries);
