@@ -20,17 +20,8 @@ import {
 import { DEFAULT_LINK_WAIT, DEFAULT_MTU } from "./node-network.ts";
 import { routeTableId } from "./route-table.ts";
 import { serialized } from "./serialize.ts";
-import {
-  DatapathInputError,
-  intToIpv4,
-  ipv4InCidr,
-  ipv4ToInt,
-  parseIpv4Cidr,
-  validateIpv4,
-  validateMac,
-  validateMtu,
-  type Ipv4Cidr,
-} from "./validate.ts";
+import { DatapathInputError, parseIpv4Cidr, validateIpv4, validateMac, validateMtu } from "./validate.ts";
+import { cidrContains, formatIp, parseIp, type ParsedCidr } from "../net/ip.ts";
 
 /** Reference §5.6: `from <ENI primary IP> lookup <ENI table>`. */
 export const ENI_RULE_PRIORITY = 32765;
@@ -38,8 +29,8 @@ export const ENI_RULE_PRIORITY = 32765;
 export { routeTableId } from "./route-table.ts";
 
 /** The VPC router of a subnet: its network address + 1. */
-export function subnetGateway(subnet: Ipv4Cidr): string {
-  return intToIpv4(ipv4ToInt(subnet.network) + 1);
+export function subnetGateway(subnet: ParsedCidr): string {
+  return formatIp("4", subnet.base + 1n);
 }
 
 export interface EniNetworkOptions extends NetnsOption {
@@ -67,7 +58,7 @@ interface ResolvedEni {
   mac: string;
   table: number;
   primaryIp: string;
-  subnet: Ipv4Cidr;
+  subnet: ParsedCidr;
   gateway: string;
 }
 
@@ -79,7 +70,7 @@ function resolveEni(options: Omit<EniNetworkOptions, "mtu" | "linkWait">): Resol
   const primaryIp = validateIpv4(options.primaryIp, "ENI primary IP");
   const subnet = parseIpv4Cidr(options.subnetCidr, "ENI subnet CIDR");
   if (subnet.prefixLength > 30) throw new DatapathInputError(`ENI subnet ${subnet.text} is too small for a gateway (/30 at most)`);
-  if (!ipv4InCidr(primaryIp, subnet)) throw new DatapathInputError(`ENI primary IP ${primaryIp} is not in its subnet ${subnet.text}`);
+  if (!cidrContains(subnet, parseIp(primaryIp)!)) throw new DatapathInputError(`ENI primary IP ${primaryIp} is not in its subnet ${subnet.text}`);
   return { mac: validateMac(options.mac), table, primaryIp, subnet, gateway: subnetGateway(subnet) };
 }
 

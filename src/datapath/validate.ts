@@ -1,6 +1,9 @@
 // Shape checks for every value that ends up on an ip/iptables command line. They run before any
 // command is built, so a malformed value fails with a message naming it instead of becoming an
-// unexpected argument (a name starting with "-" would be read as an option).
+// unexpected argument (a name starting with "-" would be read as an option). Addresses are read by
+// src/net, the system's one address parser.
+
+import { parseIp, parseNetwork, type ParsedCidr } from "../net/ip.ts";
 
 export class DatapathInputError extends Error {
   constructor(message: string) {
@@ -38,43 +41,18 @@ export function validateMac(value: string): string {
 
 /** Dotted quad without leading zeros (which some parsers read as octal); returns it unchanged. */
 export function validateIpv4(value: string, what = "IPv4 address"): string {
-  if (typeof value !== "string" || !/^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}$/.test(value)) {
-    fail(what, value, "a dotted-quad IPv4 address");
-  }
-  if (value.split(".").some((octet) => Number(octet) > 255)) fail(what, value, "octets must be 0-255");
+  if (typeof value !== "string" || parseIp(value)?.family !== "4") fail(what, value, "a dotted-quad IPv4 address: four octets 0-255, no leading zeros");
   return value;
-}
-
-export function ipv4ToInt(address: string): number {
-  return validateIpv4(address).split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
-
-export function intToIpv4(value: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
-}
-
-export interface Ipv4Cidr {
-  /** Network address (host bits cleared). */
-  network: string;
-  prefixLength: number;
-  /** `network/prefixLength`: the form iptables-save and ip print. */
-  text: string;
 }
 
 /**
  * Parses `a.b.c.d/n` and clears host bits, as the reference does (net.ParseCIDR(...).String()); the
  * canonical form is also what iptables-save prints, which the idempotence checks compare against.
  */
-export function parseIpv4Cidr(value: string, what = "IPv4 CIDR"): Ipv4Cidr {
-  if (typeof value !== "string") fail(what, value, "a string a.b.c.d/n");
-  const match = /^([0-9.]+)\/(0|[1-9][0-9]?)$/.exec(value.trim());
-  if (match === null) fail(what, value, "a.b.c.d/n with n in 0-32");
-  const prefixLength = Number(match[2]);
-  if (prefixLength > 32) fail(what, value, "prefix length must be 0-32");
-  const address = ipv4ToInt(validateIpv4(match[1] ?? "", what));
-  const size = 2 ** (32 - prefixLength);
-  const network = intToIpv4(address - (address % size));
-  return { network, prefixLength, text: `${network}/${prefixLength}` };
+export function parseIpv4Cidr(value: string, what = "IPv4 CIDR"): ParsedCidr {
+  const network = typeof value === "string" ? parseNetwork(value.trim()) : undefined;
+  if (network === undefined || network.cidr.family !== "4") fail(what, value, "a.b.c.d/n with n in 0-32");
+  return network.cidr;
 }
 
 /** Canonical CIDR texts, first occurrence kept: duplicates would become duplicate rules. */
@@ -85,13 +63,6 @@ export function canonicalCidrs(values: readonly string[], what: string): string[
     if (!out.includes(text)) out.push(text);
   }
   return out;
-}
-
-export function ipv4InCidr(address: string, cidr: Ipv4Cidr): boolean {
-  const size = 2 ** (32 - cidr.prefixLength);
-  const value = ipv4ToInt(address);
-  const base = ipv4ToInt(cidr.network);
-  return value >= base && value < base + size;
 }
 
 /** Reference §5.8: 576-9001 for IPv4 ENIs. */
