@@ -65,20 +65,7 @@ export function makeAwsCloud(options: { ec2: Ec2; imds: Imds; config: AgentConfi
       const id = await imds.identity();
       const primary = await imds.eni(id.primaryMac, id.primaryMac);
       subnetCidrs.set(primary.subnetId, primary.subnetCidr);
-      node = {
-        instanceId: id.instanceId,
-        instanceType: id.instanceType,
-        availabilityZone: id.availabilityZone,
-        region: id.region,
-        primaryMac: id.primaryMac,
-        primaryIp: id.primaryIp,
-        primaryEniId: id.primaryEniId,
-        vpcId: id.vpcId,
-        subnetId: id.subnetId,
-        subnetCidr: primary.subnetCidr,
-        securityGroupIds: [...primary.securityGroupIds],
-        vpcCidrs: [...primary.vpcIpv4Cidrs],
-      };
+      node = { ...id, subnetCidr: primary.subnetCidr, securityGroupIds: [...primary.securityGroupIds], vpcCidrs: [...primary.vpcIpv4Cidrs] };
       return node;
     },
     async imdsEnis() {

@@ -23,6 +23,7 @@ const identity: NodeIdentity = {
   primaryEniId: PRIMARY,
   vpcId: "vpc-1",
   subnetId: "subnet-1",
+  accountId: undefined,
   subnetCidr: "10.0.0.0/16",
   securityGroupIds: ["sg-1"],
   vpcCidrs: ["10.0.0.0/16"],

@@ -8,17 +8,10 @@ import { addCidrOnce, PoolManager, type PoolCloud } from "./pool-manager.ts";
 import type { PoolLimits } from "./pool/index.ts";
 import { routeTableId } from "../datapath/route-table.ts";
 import type { Scheduler, Timer } from "../time/scheduler.ts";
+import type { InstanceIdentity } from "../aws/imds.ts";
 
-export interface NodeIdentity {
-  instanceId: string;
-  instanceType: string;
-  availabilityZone: string;
-  region: string;
-  primaryMac: string;
-  primaryIp: string;
-  primaryEniId: string;
-  vpcId: string;
-  subnetId: string;
+/** The instance and the network of its primary ENI: where new ENIs go, and what host networking needs. */
+export interface NodeIdentity extends InstanceIdentity {
   subnetCidr: string;
   securityGroupIds: string[];
   vpcCidrs: string[];

@@ -8,7 +8,8 @@ import { MetadataService } from "@aws-sdk/ec2-metadata-service";
 import { AwsApiError, CODES } from "./errors.ts";
 import { realScheduler, type Clock } from "../time/scheduler.ts";
 
-export interface NodeIdentity {
+/** The instance as instance metadata's identity paths describe it (the agent's NodeIdentity adds its primary ENI's network). */
+export interface InstanceIdentity {
   instanceId: string;
   instanceType: string;
   availabilityZone: string;
@@ -106,7 +107,7 @@ export class Imds {
     return lines(text).map((l) => l.replace(/\/$/, ""));
   }
 
-  async identity(): Promise<NodeIdentity> {
+  async identity(): Promise<InstanceIdentity> {
     const [instanceId, instanceType, availabilityZone, primaryMac, primaryIp, doc] = await Promise.all([
       this.meta("instance-id"),
       this.meta("instance-type"),
