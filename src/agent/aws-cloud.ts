@@ -2,7 +2,8 @@
 // pool's EC2 actions, all through src/aws (one request budget, the reference's retries).
 
 import type { AgentConfig } from "./config.ts";
-import type { AgentCloud, Ec2EniView, EniView, Log, NodeIdentity } from "./node-agent.ts";
+import type { AgentCloud, Ec2EniView, EniView, NodeIdentity } from "./node-agent.ts";
+import type { Log } from "../log/log.ts";
 import type { CreatedEni } from "./pool-manager.ts";
 import type { AddressRequest } from "./pool/index.ts";
 import { DescribeNetworkInterfacesCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";

@@ -6,14 +6,14 @@ import { loadConfig, formatConfigErrors } from "./config.ts";
 import { formatConfigHelp } from "./config-variables.ts";
 import { runMaxPodsCli } from "./max-pods-cli.ts";
 import { printAgentStatus } from "./status-cli.ts";
-import { NodeAgent, type Log as AgentLog } from "./node-agent.ts";
+import { NodeAgent } from "./node-agent.ts";
 import { makeAwsCloud } from "./aws-cloud.ts";
 import { makeHost } from "./host.ts";
 import { AgentLifecycle } from "./lifecycle.ts";
 import { connectAws, initialiseNode, installCni, nodeTypeLimits, openDatastore, startObservability } from "./start-up.ts";
 import { startSchedules } from "./schedules.ts";
 import { Endpoints, stopOnSignals, type Running } from "./shutdown.ts";
-import { createLogger, type Log } from "./observability/log.ts";
+import { createLogger, logFunction } from "./observability/log.ts";
 import { createAgentMetrics } from "./observability/metrics.ts";
 import { startRpcServer } from "./rpc/server.ts";
 import { agentRpcHandlers } from "./rpc/handlers.ts";
@@ -79,7 +79,7 @@ async function run(): Promise<number> {
   const now = () => scheduler.now();
   const logger = createLogger({ level: config.observability.logLevel, target: config.observability.logFile });
   for (const w of loaded.warnings) logger.root.warn({}, w);
-  const log = componentLog(logger.component("ipamd"));
+  const log = logFunction(logger.component("ipamd"));
   const lifecycle = new AgentLifecycle(now());
   const metrics = createAgentMetrics({ version: AGENT_VERSION });
   const { budget, imds, ec2 } = await connectAws(config, metrics, scheduler);
@@ -133,10 +133,6 @@ async function run(): Promise<number> {
     logger.close();
     return 1;
   }
-}
-
-function componentLog(l: Log): AgentLog {
-  return (level, msg, fields) => l[level](fields ?? {}, msg);
 }
 
 main(process.argv.slice(2)).then(

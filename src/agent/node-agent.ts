@@ -9,6 +9,7 @@ import type { PoolLimits } from "./pool/index.ts";
 import { routeTableId } from "../datapath/route-table.ts";
 import type { Scheduler, Timer } from "../time/scheduler.ts";
 import type { InstanceIdentity } from "../aws/imds.ts";
+import type { Log } from "../log/log.ts";
 
 /** The instance and the network of its primary ENI: where new ENIs go, and what host networking needs. */
 export interface NodeIdentity extends InstanceIdentity {
@@ -64,8 +65,6 @@ export interface AgentHost {
   /** Whether a host veth whose name ends with this hash exists (checkpoint pruning). */
   vethExists(name: string, suffix: string): Promise<boolean>;
 }
-
-export type Log = (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 
 export interface ReconcileReport {
   checkedEc2: boolean;

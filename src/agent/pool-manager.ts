@@ -11,6 +11,7 @@ import type { AssignResult, Datastore, DatastoreSnapshot, IPAMKey, PodMetadata, 
 import { DatastoreError } from "./datastore/datastore.ts";
 import { isPlanEmpty, planPool, type AddressRequest, type PoolLimits, type PoolPlan, type PoolSnapshot, type PoolTargets } from "./pool/index.ts";
 import type { Scheduler, Timer } from "../time/scheduler.ts";
+import type { Log } from "../log/log.ts";
 
 /** What the pool manager needs from EC2 and the node. Each call does the whole job or throws. */
 export interface PoolCloud {
@@ -45,7 +46,7 @@ export interface PoolManagerOptions {
   limits: () => PoolLimits;
   /** The clock and the timers of every pass, wait and tick (virtual time in tests and the fleet benchmark). */
   scheduler: Scheduler;
-  log: (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+  log: Log;
   /** Spacing between passes: bursts of triggers within it become one pass. */
   minIntervalMs?: number;
   /** A pass also runs this often, for cooldowns that expire and targets that drift. */
@@ -396,7 +397,7 @@ export class PoolManager {
  * back while a pod kept it, and EC2 then handed it to another ENI: the pod keeps it until its DEL (it
  * is never given out twice), and the conflict is reported instead of failing every later pass.
  */
-export function addCidrOnce(datastore: Datastore, eniId: string, cidr: string, log: PoolManagerOptions["log"]): boolean {
+export function addCidrOnce(datastore: Datastore, eniId: string, cidr: string, log: Log): boolean {
   try {
     datastore.addCidr(eniId, cidr);
     return true;

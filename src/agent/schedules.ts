@@ -5,7 +5,8 @@
 import { randomInt } from "node:crypto";
 import type { AgentConfig } from "./config.ts";
 import type { Datastore } from "./datastore/datastore.ts";
-import type { Log, NodeAgent } from "./node-agent.ts";
+import type { NodeAgent } from "./node-agent.ts";
+import type { Log } from "../log/log.ts";
 import type { AgentMetrics } from "./observability/metrics.ts";
 import { cleanUpLeakedEnis } from "../aws/eni-api.ts";
 import type { Ec2 } from "../aws/ec2-client.ts";

@@ -3,7 +3,8 @@
 // it back), and the servers close last-opened first.
 
 import type { AgentLifecycle } from "./lifecycle.ts";
-import type { Log, NodeAgent } from "./node-agent.ts";
+import type { NodeAgent } from "./node-agent.ts";
+import type { Log } from "../log/log.ts";
 import type { AgentLogger } from "./observability/log.ts";
 import type { Schedules } from "./schedules.ts";
 import type { Endpoint } from "./start-up.ts";

@@ -3,12 +3,11 @@
 
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Log, LogLevel } from "../log/log.ts";
 
-export type PluginLog = (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3 };
 
-const RANK = { debug: 0, info: 1, warn: 2, error: 3 } as const;
-
-export function fileLog(path: string, minLevel: keyof typeof RANK, context: Record<string, unknown>): PluginLog {
+export function fileLog(path: string, minLevel: LogLevel, context: Record<string, unknown>): Log {
   if (path === "stdout") return () => undefined; // stdout is the protocol's: never log there
   let ready = false;
   return (level, msg, fields = {}) => {

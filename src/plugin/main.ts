@@ -19,7 +19,8 @@ import { checkPodNetwork, setupPodNetwork, teardownPodNetwork, NetnsNotFoundErro
 import { podHostVethName } from "../datapath/veth-name.ts";
 import { validateIfName } from "../datapath/validate.ts";
 import { allocate, gc as gcRpc, health, release, type RpcCallError } from "../ipam-rpc/client.ts";
-import { fileLog, type PluginLog } from "./log.ts";
+import { fileLog } from "./log.ts";
+import type { Log } from "../log/log.ts";
 import { pluginConf, type PluginConf } from "./netconf.ts";
 import { dummyInterface, podStateFromResult, type PodState } from "./pod-state.ts";
 
@@ -31,7 +32,7 @@ const ErrDrift = 102;
 
 interface Call {
   conf: PluginConf;
-  log: PluginLog;
+  log: Log;
   podNamespace: string;
   podName: string;
   podUid: string;

@@ -2,13 +2,14 @@
 // pluginLogFile, pluginLogLevel, plus agentSocket (ours). Defaults as the reference's LoadNetConf.
 
 import { CniError, ErrorCode, type NetConf } from "../cni/index.ts";
+import type { LogLevel } from "../log/log.ts";
 
 export interface PluginConf {
   vethPrefix: string;
   mtu: number;
   agentSocket: string;
   logFile: string;
-  logLevel: "debug" | "info" | "warn" | "error";
+  logLevel: LogLevel;
 }
 
 export const DEFAULT_AGENT_SOCKET = "/var/run/aws-node/ipamd.sock";

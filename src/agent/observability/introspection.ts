@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { performance } from "node:perf_hooks";
 import { goIpNet, goTime, type GoIpNet } from "./go-json.ts";
 import { listenHttp, type BindAddress, type HttpEndpoint } from "./http-listen.ts";
-import type { Log } from "./log.ts";
+import type { Logger } from "./log.ts";
 
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
@@ -265,7 +265,7 @@ const TIMEOUT_MS = 5_000;
 export interface IntrospectionServerOptions {
   readonly bind: BindAddress;
   readonly source: IntrospectionSource;
-  readonly log: Log;
+  readonly log: Logger;
   /** Mode of a unix socket bind; 0600 by default. */
   readonly unixMode?: number;
 }

@@ -6,16 +6,17 @@
 import { pino, type DestinationStream } from "pino";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Log } from "../../log/log.ts";
 
 export type LogLevelName = "debug" | "info" | "warn" | "error" | "fatal";
 
-/** What components log through; pino loggers satisfy it, and tests can pass `silentLogger()`. */
-export interface Log {
+/** What the servers log through; pino loggers satisfy it, and tests can pass `silentLogger()`. */
+export interface Logger {
   debug(fields: object, msg: string): void;
   info(fields: object, msg: string): void;
   warn(fields: object, msg: string): void;
   error(fields: object, msg: string): void;
-  child(bindings: Record<string, unknown>): Log;
+  child(bindings: Record<string, unknown>): Logger;
 }
 
 /** Same shape as the config's LogDestination, plus a stream for tests and embedding. */
@@ -26,9 +27,9 @@ export type LogTarget =
   | { readonly kind: "stream"; readonly stream: { write(chunk: string): unknown } };
 
 export interface AgentLogger {
-  readonly root: Log;
+  readonly root: Logger;
   /** A child logger whose lines carry `"component": name`. */
-  component(name: string): Log;
+  component(name: string): Logger;
   /** Reopens a log file (after logrotate moved it); no-op for stdout/stderr/streams. */
   reopen(): void;
   /** Flushes and closes a log file; the logger must not be used afterwards. */
@@ -76,8 +77,13 @@ export function createLogger(options: CreateLoggerOptions): AgentLogger {
 }
 
 /** A logger that drops everything (tests, and callers that were given none). */
-export function silentLogger(): Log {
+export function silentLogger(): Logger {
   return pino({ level: "silent" });
+}
+
+/** The same lines through the function shape the agent's core logs with (src/log). */
+export function logFunction(logger: Logger): Log {
+  return (level, msg, fields) => logger[level](fields ?? {}, msg);
 }
 
 interface OpenTarget {

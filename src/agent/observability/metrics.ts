@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, Summary } f
 import { createServer } from "node:http";
 import { performance } from "node:perf_hooks";
 import { listenHttp, type BindAddress, type HttpEndpoint } from "./http-listen.ts";
-import type { Log } from "./log.ts";
+import type { Logger } from "./log.ts";
 
 /** aws-node's `fn` values for awscni_ipamd_action_inprogress; others are allowed. */
 export type IpamdAction = "nodeInit" | "increaseDatastorePool" | "decreaseDatastorePool" | "nodeIPPoolReconcile";
@@ -233,7 +233,7 @@ export function createAgentMetrics(options: CreateMetricsOptions): AgentMetrics 
 export interface MetricsServerOptions {
   readonly bind: BindAddress;
   readonly metrics: AgentMetrics;
-  readonly log: Log;
+  readonly log: Logger;
 }
 
 /** Serves GET /metrics (aws-node: :61678, every interface). */

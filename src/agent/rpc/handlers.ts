@@ -6,7 +6,8 @@ import { allocateReply, gcReply, releaseReply, RpcError, type PodAddress } from 
 import type { AgentConfig } from "../config.ts";
 import type { Allocation, Datastore } from "../datastore/datastore.ts";
 import type { AgentLifecycle } from "../lifecycle.ts";
-import type { Log, NodeAgent } from "../node-agent.ts";
+import type { NodeAgent } from "../node-agent.ts";
+import type { Log } from "../../log/log.ts";
 import { NoAddressError, ShuttingDownError } from "../pool-manager.ts";
 import type { RequestBudget } from "../../aws/request-budget.ts";
 import type { RpcHandlers } from "./server.ts";

@@ -28,12 +28,12 @@ import type {
 } from "../../ipam-rpc/protocol.ts";
 import { validateAllocateRequest, validateGcRequest, validateReleaseRequest } from "../../ipam-rpc/validation.ts";
 import { listenOnUnixSocket } from "../unix-socket.ts";
-import type { Log } from "../observability/log.ts";
+import type { Logger } from "../observability/log.ts";
 
 export interface RpcContext {
   /** Aborted when the client hangs up (e.g. its timeout) or the server is closed past its grace period. */
   readonly signal: AbortSignal;
-  readonly log: Log;
+  readonly log: Logger;
 }
 
 /**
@@ -72,7 +72,7 @@ export interface RpcServerOptions {
   /** File mode of the socket; 0600 by default (aws-node uses 0660). */
   readonly mode?: number;
   readonly handlers: RpcHandlers;
-  readonly log: Log;
+  readonly log: Logger;
   /** The agent's build version, reported by health. */
   readonly agentVersion?: string;
   readonly maxBodyBytes?: number;
