@@ -14,7 +14,7 @@ import type { DatastoreSnapshot, IPAMKey } from "./datastore.ts";
 import { Datastore, DatastoreError } from "./datastore.ts";
 import { parseIp } from "../../net/ip.ts";
 import { restoreCheckpoint } from "./restore.ts";
-import { key, makeDatastore } from "./test-support.ts";
+import { key, makeDatastore } from "./datastore.test-support.ts";
 
 function rng(seed: number): () => number {
   // mulberry32: small, seeded, reproducible.

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DatastoreError, LEGACY_IF_NAME, LEGACY_NETWORK_NAME } from "./datastore.ts";
 import type { Datastore } from "./datastore.ts";
-import { key, makeDatastore, pod } from "./test-support.ts";
+import { key, makeDatastore, pod } from "./datastore.test-support.ts";
 
 const isCode = (code: string) => (err: unknown) => err instanceof DatastoreError && err.code === code;
 

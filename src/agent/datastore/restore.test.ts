@@ -7,7 +7,7 @@ import { CheckpointFormatError } from "./checkpoint-format.ts";
 import { CheckpointFile } from "./checkpoint.ts";
 import { Datastore, DatastoreError } from "./datastore.ts";
 import { CheckpointVersionError, restoreCheckpoint } from "./restore.ts";
-import { key, TEST_EPOCH_MS } from "./test-support.ts";
+import { key, TEST_EPOCH_MS } from "./datastore.test-support.ts";
 import { VirtualScheduler } from "../../time/virtual-scheduler.ts";
 import { podHostVethName as hostVethName } from "../../datapath/veth-name.ts";
 

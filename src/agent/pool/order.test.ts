@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cidrBase, cidrFillOrder, eniFillOrder, freeOrder, growthOrder, releaseOrder } from "./order.ts";
-import { eni, ips, prefixes } from "./fixtures.ts";
+import { eni, ips, prefixes } from "./snapshots.test-support.ts";
 
 const enis = [
   eni("eni-c", 3, ips(3, 4, 2)),

@@ -10,8 +10,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { planPool } from "./plan.ts";
-import { limitsOf, targetsWith, MINUTE, SECOND } from "./testing.ts";
-import { NOW, eni, ips, prefixes } from "./fixtures.ts";
+import { limitsOf, targetsWith, MINUTE, SECOND } from "./simulated-node.test-support.ts";
+import { NOW, eni, ips, prefixes } from "./snapshots.test-support.ts";
 import type { EniSnapshot, PoolPlan } from "./types.ts";
 
 function actions(plan: PoolPlan): Pick<PoolPlan, "assign" | "createEnis" | "release" | "freeEnis"> {

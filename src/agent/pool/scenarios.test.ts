@@ -1,6 +1,6 @@
 // Whole-node scenarios on m5.large (3 × 10), t3.medium (3 × 6) and c5.18xlarge (15 × 50): init, scale up,
 // scale down after the cooldown, under each target combination, with every plan applied by the simulated
-// EC2 in testing.ts (which fails the test on any per-ENI or ENI-limit breach, or on a held or cooling
+// EC2 in simulated-node.test-support.ts (which fails the test on any per-ENI or ENI-limit breach, or on a held or cooling
 // address being returned).
 //
 // Where the numbers differ from the reference on purpose:
@@ -13,7 +13,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SimNode, limitsOf, targetsWith, MINUTE, SECOND, type INSTANCE } from "./testing.ts";
+import { SimNode, limitsOf, targetsWith, MINUTE, SECOND, type INSTANCE } from "./simulated-node.test-support.ts";
 import { isPlanEmpty } from "./plan.ts";
 import type { PoolLimits, PoolTargets } from "./types.ts";
 

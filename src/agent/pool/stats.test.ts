@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { coolingAddresses, isCidrReleasable, poolStats } from "./stats.ts";
-import { NOW, eni, ips, prefixes } from "./fixtures.ts";
-import { SECOND } from "./testing.ts";
+import { NOW, eni, ips, prefixes } from "./snapshots.test-support.ts";
+import { SECOND } from "./simulated-node.test-support.ts";
 
 const COOLDOWN = 30 * SECOND;
 

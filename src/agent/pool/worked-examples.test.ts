@@ -12,7 +12,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SimNode, limitsOf, targetsWith } from "./testing.ts";
+import { SimNode, limitsOf, targetsWith } from "./simulated-node.test-support.ts";
 import type { PoolTargets } from "./types.ts";
 
 interface Row {

@@ -1,7 +1,7 @@
 // Test support: hand-built snapshots for exact-plan tests.
 
 import type { CidrSnapshot, EniSnapshot } from "./types.ts";
-import { MINUTE, SECOND } from "./testing.ts";
+import { MINUTE, SECOND } from "./simulated-node.test-support.ts";
 
 export const NOW = Date.UTC(2025, 0, 1, 12);
 
