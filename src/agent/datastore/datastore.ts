@@ -16,168 +16,36 @@
 // - Everything is synchronous: between the write and the commit nothing else
 //   can run, which is what the reference's mutex buys it.
 //
-// No I/O here: the clock and the persistence are injected.
+// No I/O here: the clock and the persistence are injected. This file holds the changes; the records
+// and what one record tells (records.ts), the packing policy (selection.ts) and the readers' view
+// (snapshot.ts) sit beside it.
 
 import type { CheckpointData, CheckpointEntry } from "./checkpoint-format.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint-format.ts";
-import type { IpFamily, ParsedCidr } from "../../net/ip.ts";
-import { cidrContains, cidrsOverlap, formatIp, parseCidr, parseIp } from "../../net/ip.ts";
+import type { AdoptRequest, Allocation, AssignResult, EniSpec, IPAMKey, PodMetadata, ReleaseResult, RemovalResult } from "./allocation.ts";
+import { DatastoreError } from "./errors.ts";
+import {
+  allocationOf,
+  assignedIn,
+  checkpointEntry,
+  coolingIn,
+  inCooldown,
+  keyString,
+  msToNs,
+  sortedCidrs,
+  type AddressRecord,
+  type CidrRecord,
+  type EniRecord,
+  type Holder,
+  type ServingMode,
+} from "./records.ts";
+import { selectFreeAddress } from "./selection.ts";
+import { snapshotOf, statsOf, type DatastoreSnapshot, type PoolStats } from "./snapshot.ts";
+import { cidrContains, cidrsOverlap, formatIp, parseCidr, parseIp, type IpFamily } from "../../net/ip.ts";
 
-/** The CNI primary key of an allocation: (network name, CNI_CONTAINERID, CNI_IFNAME). */
-export interface IPAMKey {
-  networkName: string;
-  containerID: string;
-  ifName: string;
-}
-
-export interface PodMetadata {
-  k8sPodNamespace: string;
-  k8sPodName: string;
-  /** Kept in memory only: the reference's checkpoint has no field for it. Empty after a restore. */
-  k8sPodUID: string;
-  /** Number of interfaces (multi-NIC); 0 means unknown, as in entries restored from old checkpoints. */
-  interfacesCount: number;
-}
-
-export interface EniSpec {
-  id: string;
-  deviceNumber: number;
-  routeTableId: number;
-  subnetId?: string;
-  isPrimary?: boolean;
-  isTrunk?: boolean;
-  isEFA?: boolean;
-  /** Subnet excluded from pod addresses (reference: IsExcludedForPodIPs). */
-  isExcluded?: boolean;
-}
-
-export interface Allocation {
-  key: IPAMKey;
-  metadata: PodMetadata;
-  address: string;
-  family: IpFamily;
-  cidr: string;
-  eniId: string;
-  deviceNumber: number;
-  routeTableId: number;
-  /** Unix nanoseconds; a bigint because 19 digits do not fit a Number. */
-  assignedAtNs: bigint;
-}
-
-export interface AssignResult extends Allocation {
-  /** True when the key already held this address (a retried ADD). */
-  reused: boolean;
-}
-
-export interface ReleaseResult extends Allocation {
-  /** metadata.interfacesCount with 0 read as 1, as the reference returns it. */
-  interfacesCount: number;
-  /** True when found only under the legacy CRI-migration key. */
-  legacyKey: boolean;
-}
-
-export interface RemovalResult {
-  /** Allocations that were on the removed CIDR or ENI (non-empty only when forced). */
-  affected: Allocation[];
-}
-
-/** Counts over serving ENIs (not excluded) and active CIDRs only, like the reference's GetIPStats. */
-export interface PoolStats {
-  totalIPs: number;
-  assignedIPs: number;
-  cooldownIPs: number;
-  /** Free and out of cooldown: what an ADD can get right now. */
-  availableIPs: number;
-  /** Prefixes of the datastore's family on serving ENIs, whatever the mode. */
-  totalPrefixes: number;
-  /** Of those, prefixes with nothing assigned and nothing in cooldown. */
-  freePrefixes: number;
-}
-
-export interface AddressSnapshot {
-  address: string;
-  /** Present while assigned. */
-  key?: IPAMKey;
-  metadata?: PodMetadata;
-  assignedAtNs?: bigint;
-  /** Clock time of the last release, in ms, while the record is kept. */
-  releasedAtMs?: number;
-  inCooldown: boolean;
-}
-
-export interface CidrSnapshot {
-  cidr: string;
-  family: IpFamily;
-  isPrefix: boolean;
-  /** Serves new assignments in the current mode (family, and prefix vs /32) and is not excluded. */
-  active: boolean;
-  /** Kept only for the pods holding its addresses (EC2 took it away); never serves a new one. */
-  excluded: boolean;
-  size: number;
-  assigned: number;
-  cooldown: number;
-  /** Assigned addresses and released ones still on record, lowest first. */
-  addresses: AddressSnapshot[];
-}
-
-export interface EniSnapshot {
-  id: string;
-  deviceNumber: number;
-  routeTableId: number;
-  subnetId: string;
-  isPrimary: boolean;
-  isTrunk: boolean;
-  isEFA: boolean;
-  isExcluded: boolean;
-  /** Clock time the ENI entered the datastore, in ms (minimum ENI lifetime). */
-  addedAtMs: number;
-  assigned: number;
-  cooldown: number;
-  /** Lowest base address first. */
-  cidrs: CidrSnapshot[];
-}
-
-export interface DatastoreSnapshot {
-  family: IpFamily;
-  prefixDelegation: boolean;
-  cooldownMs: number;
-  takenAtMs: number;
-  stats: PoolStats;
-  /** Lowest device number first. */
-  enis: EniSnapshot[];
-}
-
-export type DatastoreErrorCode =
-  | "unknown-eni"
-  | "duplicate-eni"
-  | "invalid-cidr"
-  | "unknown-cidr"
-  | "duplicate-cidr"
-  | "cidr-overlap"
-  | "cidr-in-use"
-  | "eni-in-use"
-  | "no-available-address"
-  | "invalid-allocation"
-  | "address-claimed-twice"
-  | "key-claimed-twice"
-  | "checkpoint-write-failed";
-
-export class DatastoreError extends Error {
-  override name = "DatastoreError";
-  readonly code: DatastoreErrorCode;
-  constructor(code: DatastoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-/** An allocation to take over as is (checkpoint restore). */
-export interface AdoptRequest {
-  key: IPAMKey;
-  address: string;
-  metadata: PodMetadata;
-  assignedAtNs: bigint;
-}
+export type { AdoptRequest, Allocation, AssignResult, EniSpec, IPAMKey, PodMetadata, ReleaseResult, RemovalResult } from "./allocation.ts";
+export { DatastoreError, type DatastoreErrorCode } from "./errors.ts";
+export type { AddressSnapshot, CidrSnapshot, DatastoreSnapshot, EniSnapshot, PoolStats } from "./snapshot.ts";
 
 export interface DatastoreOptions {
   /** Clock in milliseconds (the agent's scheduler: real time in production, virtual time in tests). */
@@ -201,54 +69,6 @@ export const DEFAULT_COOLDOWN_MS = 30_000;
 /** The key the reference gives entries it migrated from CRI (CNI <= 1.11); release falls back to it. */
 export const LEGACY_NETWORK_NAME = "_migrated-from-cri";
 export const LEGACY_IF_NAME = "unknown";
-
-// ---------------------------------------------------------------- internal records
-
-interface AddressRecord {
-  offset: number;
-  address: string;
-  cidr: CidrRecord;
-  /** Set while assigned. */
-  holder?: Holder;
-  /** Set once released; the cooldown runs from here. */
-  releasedAtMs?: number;
-}
-
-interface Holder {
-  key: IPAMKey;
-  metadata: PodMetadata;
-  assignedAtNs: bigint;
-}
-
-interface CidrRecord {
-  parsed: ParsedCidr;
-  isPrefix: boolean;
-  eni: EniRecord;
-  /** Only addresses that are assigned or were released (cooldown bookkeeping); keyed by offset. */
-  addresses: Map<number, AddressRecord>;
-  assigned: number;
-  /** See CidrSnapshot.excluded. */
-  excluded: boolean;
-}
-
-interface EniRecord {
-  spec: Required<EniSpec>;
-  addedAtMs: number;
-  cidrs: Map<string, CidrRecord>;
-  assigned: number;
-}
-
-interface Candidate {
-  cidr: CidrRecord;
-  offset: number;
-}
-
-const keyString = (k: IPAMKey): string => JSON.stringify([k.networkName, k.containerID, k.ifName]);
-
-function msToNs(ms: number): bigint {
-  const whole = Math.floor(ms);
-  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
-}
 
 export class Datastore {
   readonly family: IpFamily;
@@ -323,7 +143,7 @@ export class Datastore {
    */
   removeEni(id: string, options: { force?: boolean } = {}): RemovalResult {
     const eni = this.#eni(id);
-    const affected = [...eni.cidrs.values()].flatMap((c) => this.#assignedIn(c));
+    const affected = [...eni.cidrs.values()].flatMap((c) => assignedIn(c));
     if (affected.length > 0) {
       if (!options.force) {
         throw new DatastoreError("eni-in-use", `datastore: ENI ${id} has ${affected.length} assigned address(es)`);
@@ -397,7 +217,7 @@ export class Datastore {
     const eni = this.#eni(eniId);
     const record = eni.cidrs.get(parseCidr(cidr)?.text ?? cidr);
     if (record === undefined) throw new DatastoreError("unknown-cidr", `datastore: ${cidr} is not on ${eniId}`);
-    const affected = this.#assignedIn(record);
+    const affected = assignedIn(record);
     if (affected.length > 0) {
       if (!options.force) {
         throw new DatastoreError("cidr-in-use", `datastore: ${record.parsed.text} has ${affected.length} assigned address(es)`);
@@ -417,8 +237,8 @@ export class Datastore {
    */
   freeableCidrs(eniId: string): string[] {
     const now = this.#now();
-    return this.#sortedCidrs(this.#eni(eniId))
-      .filter((c) => c.assigned === 0 && this.#cooling(c, now) === 0)
+    return sortedCidrs(this.#eni(eniId))
+      .filter((c) => c.assigned === 0 && coolingIn(c, now, this.cooldownMs) === 0)
       .map((c) => c.parsed.text);
   }
 
@@ -431,9 +251,9 @@ export class Datastore {
    */
   assign(key: IPAMKey, metadata: Partial<PodMetadata> = {}): AssignResult {
     const existing = this.#byKey.get(keyString(key));
-    if (existing !== undefined) return { ...this.#allocation(existing), reused: true };
+    if (existing !== undefined) return { ...allocationOf(existing), reused: true };
 
-    const candidate = this.#select();
+    const candidate = selectFreeAddress(this.#enis.values(), this.#mode(), this.#now());
     if (candidate === undefined) {
       const s = this.stats();
       throw new DatastoreError(
@@ -455,7 +275,7 @@ export class Datastore {
     const address = formatIp(cidr.parsed.family, cidr.parsed.base + BigInt(offset));
     const record: AddressRecord = cidr.addresses.get(offset) ?? { offset, address, cidr };
 
-    this.#write([...this.#entries(), this.#entry(address, cidr.parsed.family, holder)]);
+    this.#write([...this.#entries(), checkpointEntry(address, cidr.parsed.family, holder)]);
 
     record.holder = holder;
     delete record.releasedAtMs;
@@ -464,7 +284,7 @@ export class Datastore {
     cidr.eni.assigned++;
     this.#byKey.set(keyString(holder.key), record);
     this.#sweep(cidr, this.#now());
-    return { ...this.#allocation(record), reused: false };
+    return { ...allocationOf(record), reused: false };
   }
 
   /**
@@ -481,7 +301,7 @@ export class Datastore {
       legacyKey = true;
     }
     if (record?.holder === undefined) return undefined;
-    const allocation = this.#allocation(record);
+    const allocation = allocationOf(record);
     const k = keyString(record.holder.key);
 
     this.#write(this.#entriesWithout(new Set([k])));
@@ -496,12 +316,12 @@ export class Datastore {
 
   lookup(key: IPAMKey): Allocation | undefined {
     const record = this.#byKey.get(keyString(key));
-    return record === undefined ? undefined : this.#allocation(record);
+    return record === undefined ? undefined : allocationOf(record);
   }
 
   /** All assignments, in checkpoint order. */
   allocations(): Allocation[] {
-    return [...this.#byKey.values()].map((r) => this.#allocation(r));
+    return [...this.#byKey.values()].map(allocationOf);
   }
 
   /** Which ENI and CIDR an address belongs to, if any. */
@@ -560,7 +380,7 @@ export class Datastore {
       });
     }
 
-    this.#write([...this.#entries(), ...placed.map((p) => this.#entry(p.address, p.cidr.parsed.family, p.holder))]);
+    this.#write([...this.#entries(), ...placed.map((p) => checkpointEntry(p.address, p.cidr.parsed.family, p.holder))]);
 
     const out: Allocation[] = [];
     for (const p of placed) {
@@ -571,7 +391,7 @@ export class Datastore {
       p.cidr.assigned++;
       p.cidr.eni.assigned++;
       this.#byKey.set(keyString(p.holder.key), record);
-      out.push(this.#allocation(record));
+      out.push(allocationOf(record));
     }
     return out;
   }
@@ -584,103 +404,23 @@ export class Datastore {
   // ---------------------------------------------------------------- introspection
 
   stats(): PoolStats {
-    const now = this.#now();
-    const s: PoolStats = { totalIPs: 0, assignedIPs: 0, cooldownIPs: 0, availableIPs: 0, totalPrefixes: 0, freePrefixes: 0 };
-    for (const eni of this.#enis.values()) {
-      if (eni.spec.isExcluded) continue;
-      for (const c of eni.cidrs.values()) {
-        if (c.parsed.family !== this.family || c.excluded) continue;
-        const cooling = this.#cooling(c, now);
-        if (c.isPrefix) {
-          s.totalPrefixes++;
-          if (c.assigned === 0 && cooling === 0) s.freePrefixes++;
-        }
-        if (!this.#active(c)) continue;
-        s.totalIPs += c.parsed.size;
-        s.assignedIPs += c.assigned;
-        s.cooldownIPs += cooling;
-      }
-    }
-    s.availableIPs = s.totalIPs - s.assignedIPs - s.cooldownIPs;
-    return s;
+    return statsOf(this.#enis.values(), this.#mode(), this.#now());
   }
 
   snapshot(): DatastoreSnapshot {
-    const now = this.#now();
-    const enis = [...this.#enis.values()]
-      .sort((a, b) => a.spec.deviceNumber - b.spec.deviceNumber || (a.spec.id < b.spec.id ? -1 : 1))
-      .map((eni): EniSnapshot => {
-        const cidrs = this.#sortedCidrs(eni).map((c): CidrSnapshot => {
-          const addresses = [...c.addresses.values()]
-            .sort((a, b) => a.offset - b.offset)
-            .map((r): AddressSnapshot => {
-              const a: AddressSnapshot = { address: r.address, inCooldown: this.#inCooldown(r, now) };
-              if (r.holder !== undefined) {
-                a.key = { ...r.holder.key };
-                a.metadata = { ...r.holder.metadata };
-                a.assignedAtNs = r.holder.assignedAtNs;
-              }
-              if (r.releasedAtMs !== undefined) a.releasedAtMs = r.releasedAtMs;
-              return a;
-            });
-          return {
-            cidr: c.parsed.text,
-            family: c.parsed.family,
-            isPrefix: c.isPrefix,
-            active: this.#active(c),
-            excluded: c.excluded,
-            size: c.parsed.size,
-            assigned: c.assigned,
-            cooldown: this.#cooling(c, now),
-            addresses,
-          };
-        });
-        return {
-          ...eni.spec,
-          addedAtMs: eni.addedAtMs,
-          assigned: eni.assigned,
-          cooldown: cidrs.reduce((n, c) => n + c.cooldown, 0),
-          cidrs,
-        };
-      });
-    return {
-      family: this.family,
-      prefixDelegation: this.#prefixDelegation,
-      cooldownMs: this.cooldownMs,
-      takenAtMs: now,
-      stats: this.stats(),
-      enis,
-    };
+    return snapshotOf(this.#enis.values(), this.#mode(), this.#now());
   }
 
   // ---------------------------------------------------------------- internals
+
+  #mode(): ServingMode {
+    return { family: this.family, prefixDelegation: this.#prefixDelegation, cooldownMs: this.cooldownMs };
+  }
 
   #eni(id: string): EniRecord {
     const eni = this.#enis.get(id);
     if (eni === undefined) throw new DatastoreError("unknown-eni", `datastore: unknown ENI ${id}`);
     return eni;
-  }
-
-  #active(c: CidrRecord): boolean {
-    if (c.parsed.family !== this.family || c.excluded) return false;
-    return this.family === "6" ? c.isPrefix : c.isPrefix === this.#prefixDelegation;
-  }
-
-  #inCooldown(r: AddressRecord, now: number): boolean {
-    return r.holder === undefined && r.releasedAtMs !== undefined && now < r.releasedAtMs + this.cooldownMs;
-  }
-
-  /** Number of released addresses of a CIDR still in cooldown. */
-  #cooling(c: CidrRecord, now: number): number {
-    let n = 0;
-    for (const r of c.addresses.values()) if (this.#inCooldown(r, now)) n++;
-    return n;
-  }
-
-  #sortedCidrs(eni: EniRecord): CidrRecord[] {
-    return [...eni.cidrs.values()].sort((a, b) =>
-      a.parsed.family !== b.parsed.family ? (a.parsed.family < b.parsed.family ? -1 : 1) : a.parsed.base < b.parsed.base ? -1 : 1,
-    );
   }
 
   #cidrFor(value: bigint): CidrRecord | undefined {
@@ -700,21 +440,8 @@ export class Datastore {
     const now = this.#now();
     for (const r of c.addresses.values()) {
       if (r.holder !== undefined) this.#removedCooling.set(r.address, now);
-      else if (this.#inCooldown(r, now)) this.#removedCooling.set(r.address, r.releasedAtMs as number);
+      else if (inCooldown(r, now, this.cooldownMs)) this.#removedCooling.set(r.address, r.releasedAtMs as number);
     }
-  }
-
-  /** The lowest offset in the CIDR that is neither assigned nor cooling. */
-  #lowestFree(c: CidrRecord, now: number): number | undefined {
-    const busy = (offset: number): boolean => {
-      const r = c.addresses.get(offset);
-      return r !== undefined && (r.holder !== undefined || this.#inCooldown(r, now));
-    };
-    // At most one more probe than there are records: this stays cheap for /80s.
-    for (let offset = 0; offset < c.parsed.size; offset++) {
-      if (!busy(offset)) return offset;
-    }
-    return undefined;
   }
 
   /**
@@ -724,86 +451,18 @@ export class Datastore {
    */
   #sweep(c: CidrRecord, now: number): void {
     for (const [offset, r] of c.addresses) {
-      if (r.holder === undefined && !this.#inCooldown(r, now)) c.addresses.delete(offset);
+      if (r.holder === undefined && !inCooldown(r, now, this.cooldownMs)) c.addresses.delete(offset);
     }
-  }
-
-  /**
-   * Deterministic packing: the serving ENI with the most assigned addresses
-   * that still has a free one (ties: lowest device number, then ID), then its
-   * active CIDR with the most assigned (ties: lowest base), then the lowest
-   * free address in it.
-   */
-  #select(): Candidate | undefined {
-    const now = this.#now();
-    const enis = [...this.#enis.values()]
-      .filter((e) => !e.spec.isExcluded)
-      .sort(
-        (a, b) =>
-          b.assigned - a.assigned ||
-          a.spec.deviceNumber - b.spec.deviceNumber ||
-          (a.spec.id < b.spec.id ? -1 : a.spec.id > b.spec.id ? 1 : 0),
-      );
-    for (const eni of enis) {
-      const cidrs = [...eni.cidrs.values()]
-        .filter((c) => this.#active(c))
-        .sort((a, b) => b.assigned - a.assigned || (a.parsed.base < b.parsed.base ? -1 : 1));
-      for (const cidr of cidrs) {
-        const offset = this.#lowestFree(cidr, now);
-        if (offset !== undefined) return { cidr, offset };
-      }
-    }
-    return undefined;
-  }
-
-  #assignedIn(c: CidrRecord): Allocation[] {
-    return [...c.addresses.values()]
-      .filter((r) => r.holder !== undefined)
-      .sort((a, b) => a.offset - b.offset)
-      .map((r) => this.#allocation(r));
-  }
-
-  #allocation(r: AddressRecord): Allocation {
-    const holder = r.holder as Holder;
-    const eni = r.cidr.eni.spec;
-    return {
-      key: { ...holder.key },
-      metadata: { ...holder.metadata },
-      address: r.address,
-      family: r.cidr.parsed.family,
-      cidr: r.cidr.parsed.text,
-      eniId: eni.id,
-      deviceNumber: eni.deviceNumber,
-      routeTableId: eni.routeTableId,
-      assignedAtNs: holder.assignedAtNs,
-    };
-  }
-
-  #entry(address: string, family: IpFamily, holder: Holder): CheckpointEntry {
-    const e: CheckpointEntry = {
-      networkName: holder.key.networkName,
-      containerID: holder.key.containerID,
-      ifName: holder.key.ifName,
-      allocationTimestamp: holder.assignedAtNs,
-      metadata: {},
-    };
-    if (family === "4") e.ipv4 = address;
-    else e.ipv6 = address;
-    const m = holder.metadata;
-    if (m.k8sPodNamespace) e.metadata.k8sPodNamespace = m.k8sPodNamespace;
-    if (m.k8sPodName) e.metadata.k8sPodName = m.k8sPodName;
-    if (m.interfacesCount) e.metadata.interfacesCount = m.interfacesCount;
-    return e;
   }
 
   #entries(): CheckpointEntry[] {
-    return [...this.#byKey.values()].map((r) => this.#entry(r.address, r.cidr.parsed.family, r.holder as Holder));
+    return [...this.#byKey.values()].map((r) => checkpointEntry(r.address, r.cidr.parsed.family, r.holder as Holder));
   }
 
   #entriesWithout(keys: Set<string>): CheckpointEntry[] {
     return [...this.#byKey.entries()]
       .filter(([k]) => !keys.has(k))
-      .map(([, r]) => this.#entry(r.address, r.cidr.parsed.family, r.holder as Holder));
+      .map(([, r]) => checkpointEntry(r.address, r.cidr.parsed.family, r.holder as Holder));
   }
 
   #write(allocations: CheckpointEntry[]): void {
