@@ -147,11 +147,16 @@ export class AgentProcess {
     });
   }
 
-  /** Waits until the pool's last plan says it is at target and nothing waits. */
+  /**
+   * Waits until the pool's last plan says it is at target, was made from the pool as it is now (not one
+   * from before the latest allocations, whose pass has not run yet), and nothing waits.
+   */
   async settled(timeoutMs = 30_000): Promise<any> {
     return waitFor(async () => {
       const pool = await this.introspect("/v1/pool");
-      return typeof pool.lastPlan?.reason === "string" && pool.lastPlan.reason.startsWith("at target") && pool.stats.waiting === 0 ? pool : undefined;
+      const plan = pool.lastPlan;
+      const current = plan?.stats && (["total", "assigned", "enis"] as const).every((k) => plan.stats[k] === pool.stats[k]);
+      return typeof plan?.reason === "string" && plan.reason.startsWith("at target") && current && pool.stats.waiting === 0 ? pool : undefined;
     }, timeoutMs);
   }
 
