@@ -13,6 +13,7 @@ import { defaultTopology, topologyFromFlags, validateTopology, type Topology } f
 import { isProfileName, PROFILE_NAMES } from "./profiles.ts";
 import { loadInstanceTypes } from "./ec2/instance-types.ts";
 import { cleanupByPrefix, routerNetnsName } from "./fabric/fabric.ts";
+import { kubeconfigPath, leadingRun, runKubectl, startKubeForwarder, stopKubeAccess, writeAdminKubeconfig } from "./cli-kube.ts";
 
 const HELP: Record<string, string> = {
   main: `vpcsim: a local AWS VPC (EC2 API, instance metadata, kernel datapath) for developing and testing vpc-cni.
@@ -27,6 +28,8 @@ Commands:
   terminate  terminate an instance
   faults     inject or clear faults (throttling, 5xx, timeouts, slow attaches, address exhaustion)
   calls      show the EC2 call log
+  kubeconfig print the path of the run's kubeconfig (its Kubernetes API, as kubernetes-admin)
+  kubectl    run kubectl against the run's Kubernetes API
   down       tear a run down (--all: every run, and whatever crashed runs left behind)
 
 Every command takes --help. vpcsim needs root: it creates network namespaces.
@@ -90,10 +93,20 @@ Terminates an instance: ENIs with DeleteOnTermination are deleted, others become
 
 The EC2 call log: every request with time, caller, action, outcome and latency.
 --counts prints the number of calls per action and outcome instead.`,
+  kubeconfig: `Usage: vpcsim kubeconfig [--run NAME]
+
+Prints the path of the run's kubeconfig: its Kubernetes API server (through a forwarder on
+127.0.0.1) as kubernetes-admin (group system:masters). Use it with any client:
+  KUBECONFIG=$(vpcsim kubeconfig) kubectl get namespaces`,
+  kubectl: `Usage: vpcsim kubectl [--run NAME] KUBECTL-ARGS...
+
+Runs kubectl with the run's kubeconfig (see vpcsim kubeconfig), e.g. vpcsim kubectl get pods -A.
+The kubectl is $VPCSIM_KUBECTL if set, else the first kubectl on PATH, else the Debian kubectl
+that scripts/setup unpacks into .tools/. Exits with kubectl's exit code.`,
   down: `Usage: vpcsim down [--run NAME] | --all
 
-Stops the run's emulator and removes everything it created: namespaces, veths, processes and its
-directory under /run/vpcsim. --all does that for every run and also removes any namespace named
+Stops the run's emulator and removes everything it created: namespaces, veths, processes (the
+Kubernetes API forwarder included) and its directory under /run/vpcsim. --all does that for every run and also removes any namespace named
 vs-* and any run directory that a crashed run left behind.`,
 };
 
@@ -108,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (!(command in HELP) || command === "main") throw new UsageError(`unknown command '${command}'; see vpcsim --help`);
-  if (rest.includes("--help") || rest.includes("-h")) {
+  if (command !== "kubectl" && (rest.includes("--help") || rest.includes("-h"))) {
     const dashDash = rest.indexOf("--");
     const helpAt = rest.findIndex((a) => a === "--help" || a === "-h");
     if (dashDash === -1 || helpAt < dashDash) {
@@ -134,6 +147,10 @@ async function main(argv: string[]): Promise<number> {
       return faults(rest);
     case "calls":
       return calls(rest);
+    case "kubeconfig":
+      return kubeconfig(rest);
+    case "kubectl":
+      return kubectl(rest);
     case "down":
       return down(rest);
   }
@@ -202,9 +219,17 @@ async function up(args: string[]): Promise<number> {
   writeFileSync(paths.topologyFile, JSON.stringify(topology, null, 2));
   writeFileSync(paths.settingsFile, JSON.stringify({ profile: values.profile }, null, 2));
   try {
-    await startDaemon(paths);
+    // The host's way in to the Kubernetes API starts alongside the daemon, so `up` is no slower for it.
+    let forwarder: Promise<number> | undefined;
+    await startDaemon(paths, (daemonPid) => (forwarder = startKubeForwarder(paths, daemonPid)));
+    await writeAdminKubeconfig(paths, await forwarder!);
     const state = await adminRequest<RunStatus>(paths.adminSocket, "GET", "/status");
-    console.log(values.json ? JSON.stringify(state, null, 2) : `${formatStatus(state)}\n\nvpcsim run '${name}' is up. Try: vpcsim exec ${state.instances[0]?.name ?? "INSTANCE"} -- ip addr; vpcsim down${name === "default" ? "" : ` --run ${name}`}`);
+    const run = name === "default" ? "" : ` --run ${name}`;
+    console.log(
+      values.json
+        ? JSON.stringify(state, null, 2)
+        : `${formatStatus(state)}\n\nvpcsim run '${name}' is up. Try: vpcsim exec ${state.instances[0]?.name ?? "INSTANCE"} -- ip addr; vpcsim kubectl${run} get namespaces; vpcsim down${run}\nKubernetes API kubeconfig: ${paths.kubeconfig}`,
+    );
     return 0;
   } catch (err) {
     await teardownRun(paths);
@@ -212,7 +237,8 @@ async function up(args: string[]): Promise<number> {
   }
 }
 
-async function startDaemon(paths: RunPaths): Promise<void> {
+/** Starts the daemon and waits until it is ready; `alongside` is started meanwhile with the daemon's PID. */
+async function startDaemon(paths: RunPaths, alongside: (daemonPid: number) => Promise<unknown>): Promise<void> {
   // The daemon runs inside the VPC-router namespace (so its EC2 and IMDS servers listen on the
   // fabric's service addresses) but in the machine's mount namespace (so the namespaces it creates
   // are visible to everyone): hence nsenter --net, not `ip netns exec`.
@@ -226,6 +252,8 @@ async function startDaemon(paths: RunPaths): Promise<void> {
   );
   closeSync(log);
   daemon.unref();
+  // nsenter execs the daemon: its PID is the daemon's. Its failure is the caller's to report.
+  alongside(daemon.pid!).catch(() => {});
   const exited = new Promise<number | null>((resolve) => daemon.once("exit", (code) => resolve(code)));
   let done = false;
   exited.then(() => (done = true));
@@ -474,6 +502,24 @@ async function calls(args: string[]): Promise<number> {
   return 0;
 }
 
+async function kubeconfig(args: string[]): Promise<number> {
+  const { values } = parse(args, { ...RUN_OPTION });
+  console.log(kubeconfigPath(requireUp(values.run)));
+  return 0;
+}
+
+async function kubectl(args: string[]): Promise<number> {
+  // Only a leading --run NAME is ours; everything else is kubectl's (`kubectl run` included).
+  const { run, rest } = leadingRun(args);
+  const child = runKubectl(requireUp(run), rest);
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 15) : 1)));
+  });
+}
+
 async function down(args: string[]): Promise<number> {
   const { values } = parse(args, { ...RUN_OPTION, all: { type: "boolean", default: false } });
   if (values.all) {
@@ -495,6 +541,8 @@ async function down(args: string[]): Promise<number> {
 
 /** Stops a run's daemon (which tears its fabric down), then removes whatever is still there. */
 async function teardownRun(paths: RunPaths): Promise<void> {
+  // First the host's way in (its state file goes with the run directory).
+  await stopKubeAccess(paths);
   const pid = livePid(paths);
   if (pid !== undefined) {
     try {

@@ -25,6 +25,7 @@ import { makeProfile, type ProfileName } from "./profiles.ts";
 import { buildStatus } from "./status.ts";
 import type { Topology } from "./topology.ts";
 import { buildWorld, findSubnet, launchInstance } from "./world.ts";
+import { prepareKubeService, type KubeService } from "./kube/daemon-service.ts";
 
 const ACCOUNT_ID = "111122223333";
 const CREDENTIAL_TTL_MS = 6 * 3600_000;
@@ -81,6 +82,8 @@ async function main() {
     },
   });
 
+  // The Kubernetes API's CA and store are made while the fabric comes up.
+  const kubePrepared = prepareKubeService({ runDir: dir, runName: name, serviceAddress: SERVICE_ADDRESSES.kubernetes, log });
   const fabric = await Fabric.create({ prefix, vpcCidrs: [topology.vpcCidr, ...(topology.secondaryCidrs ?? [])] });
   admin.shutdown = async () => {
     log("info", "shutting down");
@@ -136,6 +139,7 @@ async function main() {
   };
   const imdsHandler = createImdsHandler({ view, resolveInstance: instanceBySource, credentialsFor });
 
+  const kube = await kubePrepared.listen(await kubePrepared.ready);
   const ec2Server = createServer(ec2Handler);
   const ec2UnixServer = createServer(ec2Handler);
   const imdsServer = createServer(imdsHandler);
@@ -146,6 +150,7 @@ async function main() {
 
   const closeServers = async () => {
     await Promise.all([ec2Server, ec2UnixServer, imdsServer].map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+    await kube.close();
   };
   const teardownFabric = admin.shutdown;
   admin.shutdown = async () => {
@@ -164,6 +169,7 @@ async function main() {
         endpoints: {
           ec2: `http://${SERVICE_ADDRESSES.ec2}`,
           imds: `http://${SERVICE_ADDRESSES.imds}`,
+          kubernetes: `https://${SERVICE_ADDRESSES.kubernetes}`,
           externalHost: SERVICE_ADDRESSES.externalHost,
           externalHost6: SERVICE_ADDRESSES.externalHost6,
         },
@@ -217,6 +223,7 @@ async function main() {
       ec2Deny.clear();
       for (const a of actions) ec2Deny.add(a);
     },
+    kube,
   };
   const ec2Deny = ec2Handler.denyActions;
   admin.ready = true;
@@ -248,6 +255,7 @@ interface AdminContext {
   exhaust: (subnet: string, count: number | undefined) => unknown;
   clearFaults: () => void;
   deny: (actions: string[]) => void;
+  kube: KubeService;
 }
 
 class AdminState {
@@ -323,6 +331,11 @@ async function handleAdmin(admin: AdminState, req: IncomingMessage, res: ServerR
         const b = body as { enabled?: unknown; scale?: unknown };
         ctx.throttle.configure({ enabled: b.enabled === true, ...(typeof b.scale === "number" ? { scale: b.scale } : {}) });
         return send(200, { enabled: b.enabled === true });
+      }
+      case "POST /kube/kubeconfig": {
+        const b = body as { server?: unknown };
+        if (typeof b?.server !== "string" || !/^https:\/\/127\.0\.0\.1:\d+$/.test(b.server)) return send(400, { error: "server must be https://127.0.0.1:PORT" });
+        return send(200, { path: ctx.kube.writeAdminKubeconfig(b.server) });
       }
       case "POST /faults/deny": {
         const b = body as { actions?: unknown };

@@ -27,6 +27,14 @@ export interface RunPaths {
   topologyFile: string;
   settingsFile: string;
   credentialsFile: string;
+  /** The Kubernetes API server's unix socket (HTTPS). */
+  kubeSocket: string;
+  /** The CA and serving keys of the run's Kubernetes API. */
+  kubeDir: string;
+  /** The admin kubeconfig (kubernetes-admin, system:masters) via the loopback forwarder. */
+  kubeconfig: string;
+  forwarderState: string;
+  forwarderLog: string;
 }
 
 export function runPaths(name: string): RunPaths {
@@ -42,6 +50,11 @@ export function runPaths(name: string): RunPaths {
     topologyFile: join(dir, "topology.json"),
     settingsFile: join(dir, "settings.json"),
     credentialsFile: join(dir, "credentials.json"),
+    kubeSocket: join(dir, "kube.sock"),
+    kubeDir: join(dir, "kube"),
+    kubeconfig: join(dir, "kubeconfig"),
+    forwarderState: join(dir, "kube-forwarder.json"),
+    forwarderLog: join(dir, "kube-forwarder.log"),
   };
 }
 

@@ -39,7 +39,7 @@ export interface RunStatus {
   profile: string;
   region: string;
   accountId: string;
-  endpoints: { ec2: string; imds: string; externalHost: string; externalHost6: string };
+  endpoints: { ec2: string; imds: string; kubernetes: string; externalHost: string; externalHost6: string };
   vpcs: { id: string; cidrs: string[]; ipv6Cidrs: string[] }[];
   subnets: { id: string; name: string; zone: string; cidr: string; ipv6Cidr: string | null; available: number }[];
   instances: InstanceStatus[];
@@ -118,7 +118,7 @@ export function formatStatus(s: RunStatus): string {
   const lines: string[] = [];
   lines.push(`run ${s.run}  profile ${s.profile}  region ${s.region}  account ${s.accountId}`);
   lines.push(
-    `EC2 API ${s.endpoints.ec2}  IMDS ${s.endpoints.imds}  external hosts ${s.endpoints.externalHost} ${s.endpoints.externalHost6}  (inside instances)`,
+    `EC2 API ${s.endpoints.ec2}  IMDS ${s.endpoints.imds}  Kubernetes API ${s.endpoints.kubernetes}  external hosts ${s.endpoints.externalHost} ${s.endpoints.externalHost6}  (inside instances)`,
   );
   const dualStack = s.vpcs.some((v) => v.ipv6Cidrs.length > 0);
   lines.push("");
