@@ -404,11 +404,18 @@ describe("vpc-cni-agent: IMDS lagging EC2 (realistic profile)", { skip }, () => 
     const unassignedByTest = new Set<string>();
 
     // A sampler runs throughout: the pool never holds a CIDR EC2 has not had, and a CIDR once in the pool
-    // never leaves it while EC2 keeps it on the node (the only releases here are the test's).
+    // never leaves it while EC2 keeps it on the node (the only releases here are the test's). Each phase
+    // below ends only once the sampler has compared pool and EC2 in it, however slow the machine.
     const violations: string[] = [];
     const everInPool = new Set<string>();
     let sampling = true;
     let samples = 0;
+    const sampledPhases: string[] = [];
+    const phaseSampled = async (phase: string) => {
+      const before = samples;
+      await waitFor(async () => (samples > before ? true : undefined), 60_000);
+      sampledPhases.push(phase);
+    };
     const sampler = (async () => {
       while (sampling) {
         const before = await ec2Cidrs(run, "lag");
@@ -459,6 +466,7 @@ describe("vpc-cni-agent: IMDS lagging EC2 (realistic profile)", { skip }, () => 
       }, 60_000);
       const table3 = (await runCommand("ip", ["-n", node.netns, "route", "show", "table", "3"])).stdout;
       assert.match(table3, /^default via 10\.0\.0\.1 dev eth2/m);
+      await phaseSampled("an ENI attached behind its back");
 
       // Growth by the agent itself while IMDS lags: 20 pods on 3 ENIs; every address handed out is one EC2 has.
       const given = new Map<string, string>();
@@ -473,6 +481,7 @@ describe("vpc-cni-agent: IMDS lagging EC2 (realistic profile)", { skip }, () => 
       // The pool grows (an ENI created, attached after seconds); the next wave lands partly on it.
       for (const pod of given.keys()) await agent.addPodVeth(node.netns, pod);
       const pid = await agent.agentPid();
+      await phaseSampled("growth while IMDS lags");
       // The first wave left the pool short: the agent creates an ENI (attached after seconds). As soon as it
       // serves, pods are put on it, one at a time, until one lands there.
       const grown = await waitFor(async () => {
@@ -502,6 +511,7 @@ describe("vpc-cni-agent: IMDS lagging EC2 (realistic profile)", { skip }, () => 
         const a = addressOf(await agent.allocate(`post-${i}`));
         assert.equal(restored.byAddress.has(a), false, `post-${i} got ${a}, which a restored pod holds`);
       }
+      await phaseSampled("after the kill -9 and restart");
 
       // An address (free) unassigned behind the agent's back leaves the pool once EC2 confirms.
       const pool = await poolState(agent);
@@ -514,13 +524,14 @@ describe("vpc-cni-agent: IMDS lagging EC2 (realistic profile)", { skip }, () => 
       }
       // The node is at its ENI limit, short of WARM_ENI_TARGET for good, so no "at target": the pool and
       // EC2 agreeing is the end state.
+      await phaseSampled("an address unassigned behind its back");
       await assertPoolMatchesEc2(run, "lag", agent, 60_000);
     } finally {
       sampling = false;
       await sampler;
     }
     t.diagnostic(`${samples} samples of pool and EC2`);
-    assert.ok(samples > 10);
+    assert.deepEqual(sampledPhases, ["an ENI attached behind its back", "growth while IMDS lags", "after the kill -9 and restart", "an address unassigned behind its back"]);
     assert.deepEqual(violations, []);
   });
 });
