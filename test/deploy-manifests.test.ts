@@ -125,11 +125,13 @@ test("every path the agent and the init container use is under a mount of the no
 test("the agent knows and accepts every variable the manifest sets", () => {
   const { pod } = daemonSet();
   const agent = container(pod, "aws-node");
-  const known = new Set([...CONFIG_VARIABLES.map((v) => v.name), "MY_POD_NAME", "MY_POD_NAMESPACE", "VPC_CNI_VERSION"]);
+  const known = new Set([...CONFIG_VARIABLES.map((v) => v.name), "VPC_CNI_VERSION"]);
+  // What the kubelet puts in for the downward API.
+  const downward: Record<string, string> = { "spec.nodeName": "ip-10-0-0-5.ec2.internal", "metadata.name": "aws-node-x7k2p", "metadata.namespace": "kube-system" };
   const env: Record<string, string> = {};
   for (const e of agent.env ?? []) {
     assert.ok(known.has(e.name), `${e.name} is not a variable vpc-cni-agent reads`);
-    env[e.name] = e.value ?? `from-${e.valueFrom?.fieldRef?.fieldPath}`;
+    env[e.name] = e.value ?? downward[e.valueFrom?.fieldRef?.fieldPath ?? ""] ?? "";
   }
   const fieldRefs = Object.fromEntries((agent.env ?? []).filter((e) => e.valueFrom).map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath]));
   assert.deepEqual(fieldRefs, { MY_NODE_NAME: "spec.nodeName", MY_POD_NAME: "metadata.name", MY_POD_NAMESPACE: "metadata.namespace" });
@@ -142,6 +144,8 @@ test("the agent knows and accepts every variable the manifest sets", () => {
   assert.equal(loaded.config.paths.backingStore, "/var/run/aws-node/ipam.json");
   assert.deepEqual(loaded.config.observability.logFile, { kind: "file", path: "/var/log/aws-routed-eni/ipamd.log" });
   assert.deepEqual(loaded.config.observability.pluginLogFile, { kind: "file", path: "/var/log/aws-routed-eni/plugin.log" });
+  assert.deepEqual(loaded.config.pod, { namespace: "kube-system", name: "aws-node-x7k2p" });
+  assert.equal(loaded.config.nodeName, "ip-10-0-0-5.ec2.internal");
 });
 
 test("the probes read the introspection endpoint the agent binds", () => {

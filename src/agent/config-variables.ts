@@ -75,7 +75,10 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   ref("AWS_VPC_K8S_PLUGIN_LOG_LEVEL", "Debug", "Plugin log level: debug, info, warn, error or fatal (any case)."),
   ref("AWS_VPC_K8S_PLUGIN_LOG_FILE", "$VPC_CNI_LOG_DIR/plugin.log", "Plugin log: stderr or an absolute file path (not stdout, which carries the CNI protocol)."),
   // Kubernetes
-  ref("MY_NODE_NAME", "", "This node's Kubernetes name (downward API)."),
+  ref("MY_NODE_NAME", "", "This node's Kubernetes name (downward API); without it the agent runs without the Kubernetes API."),
+  ref("MY_POD_NAME", "", "The agent's own pod (downward API): its events (MissingIAMPermissions, address exhaustion) are about it."),
+  own("MY_POD_NAMESPACE", "kube-system", "The namespace of that pod (downward API)."),
+  ref("CLUSTER_ENDPOINT", "", "The API server's URL, used instead of the in-cluster service address (e.g. before kube-proxy has programmed it). The API is reached through KUBECONFIG when set, else the pod's service account."),
 ]);
 
 const BY_NAME = new Map(CONFIG_VARIABLES.map((variable) => [variable.name, variable]));

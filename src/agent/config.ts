@@ -98,6 +98,10 @@ export type AgentConfig = {
   readonly enableIpv6: boolean;
   /** "" when MY_NODE_NAME is unset. */
   readonly nodeName: string;
+  /** The agent's pod (MY_POD_NAMESPACE, MY_POD_NAME); name "" when unset. */
+  readonly pod: { readonly namespace: string; readonly name: string };
+  /** CLUSTER_ENDPOINT: the API server's URL instead of the in-cluster service address; "" when unset. */
+  readonly clusterEndpoint: string;
   readonly pool: PoolConfig;
   readonly hostNetwork: HostNetworkConfig;
   readonly eni: EniManagementConfig;
@@ -134,6 +138,8 @@ export function loadConfig(env: Env): LoadConfigResult {
     enableIpv4,
     enableIpv6,
     nodeName: r.given("MY_NODE_NAME") ?? "",
+    pod: { namespace: r.read("MY_POD_NAMESPACE", (t) => parseKubeName(t, 63)), name: r.read("MY_POD_NAME", (t) => parseKubeName(t, 253), "") },
+    clusterEndpoint: r.read("CLUSTER_ENDPOINT", parseHttpUrl, ""),
     pool: readPool(r),
     hostNetwork: readHostNetwork(r, ipFamily),
     eni: readEniManagement(r, ipFamily),
@@ -356,4 +362,21 @@ export function formatConfigErrors(errors: readonly ConfigError[]): string {
   });
   const count = errors.length === 1 ? "1 variable" : `${errors.length} variables`;
   return `invalid configuration, ${count} refused:\n${lines.join("\n")}`;
+}
+
+/** A Kubernetes object name: lowercase letters, digits, '-' and (for subdomains) '.', starting and ending alphanumeric. */
+function parseKubeName(text: string, max: 63 | 253): Parsed<string> {
+  const label = max === 63 ? /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/ : /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+  if (text.length <= max && label.test(text)) return { ok: true, value: text };
+  return { ok: false, allowed: `a Kubernetes name (lowercase letters, digits${max === 253 ? ", '.'" : ""} and '-', at most ${max} characters)` };
+}
+
+function parseHttpUrl(text: string): Parsed<string> {
+  try {
+    const url = new URL(text);
+    if ((url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "") return { ok: true, value: text.replace(/\/+$/, "") };
+  } catch {
+    // not a URL
+  }
+  return { ok: false, allowed: "an http(s) URL, e.g. https://ABCD.gr7.us-east-1.eks.amazonaws.com" };
 }

@@ -15,6 +15,8 @@ export function introspectionSource(o: {
   version: string;
   lifecycle: AgentLifecycle;
   now: () => number;
+  /** The node's ENIConfig name from the API server; null while the Node is unknown (then 404, as aws-node). */
+  eniConfigName?: () => string | null;
 }): IntrospectionSource {
   const { config, datastore, agent, budget } = o;
   let lastPlanAt: number | null = null;
@@ -56,7 +58,7 @@ export function introspectionSource(o: {
         },
       ];
     },
-    eniConfigName: () => null,
+    eniConfigName: () => o.eniConfigName?.() ?? null,
     networkUtilsSettings: () => config.hostNetwork,
     ipamdSettings: () => ({
       warmIpTarget: config.pool.warmIpTarget,

@@ -15,6 +15,8 @@ import { startSchedules } from "./schedules.ts";
 import { Endpoints, stopOnSignals, type Running } from "./shutdown.ts";
 import { createLogger, logFunction } from "./observability/log.ts";
 import { createAgentMetrics } from "./observability/metrics.ts";
+import { advertiseSecurityGroupsForPods, connectKubernetes, ec2EventReporter } from "./kubernetes.ts";
+import type { NodeKube } from "../k8s/node-kube.ts";
 import { startRpcServer } from "./rpc/server.ts";
 import { agentRpcHandlers } from "./rpc/handlers.ts";
 import { realScheduler } from "../time/scheduler.ts";
@@ -82,7 +84,10 @@ async function run(): Promise<number> {
   const log = logFunction(logger.component("ipamd"));
   const lifecycle = new AgentLifecycle(now());
   const metrics = createAgentMetrics({ version: AGENT_VERSION });
-  const { budget, imds, ec2 } = await connectAws(config, metrics, scheduler);
+  // The Kubernetes side comes up after the AWS clients (whose EC2 errors it reports) and before the
+  // node's initialisation, as aws-node checks the API server before ipamd starts.
+  let kube: NodeKube | undefined;
+  const { budget, imds, ec2 } = await connectAws(config, metrics, scheduler, ec2EventReporter(() => kube, config.pool.growthPauseMs));
   const host = makeHost(config);
   const { datastore, checkpoint } = openDatastore(config, now);
 
@@ -91,6 +96,15 @@ async function run(): Promise<number> {
   stopOnSignals({ lifecycle, running, endpoints, log, logger });
 
   try {
+    kube = await connectKubernetes({ config, env: process.env, version: AGENT_VERSION, log: logFunction(logger.component("k8s")) });
+    const kubernetes = kube;
+    let stopSecurityGroupsForPods: (() => void) | undefined;
+    running.kubernetes = {
+      stop: async () => {
+        stopSecurityGroupsForPods?.();
+        await kubernetes.stop();
+      },
+    };
     const identity = await imds.identity();
     const agent = new NodeAgent({
       config,
@@ -98,12 +112,13 @@ async function run(): Promise<number> {
       host,
       datastore,
       limits: await nodeTypeLimits(ec2, identity.instanceType, config),
+      nodeMaxPods: () => kubernetes.maxPods(),
       scheduler,
       log,
       onError: (fn) => metrics.ipamdError(fn),
     });
     running.agent = agent;
-    endpoints.add(...(await startObservability({ config, datastore, agent, budget, lifecycle, metrics, logger, version: AGENT_VERSION, now })));
+    endpoints.add(...(await startObservability({ config, datastore, agent, budget, lifecycle, metrics, logger, version: AGENT_VERSION, now, eniConfigName: () => kubernetes.eniConfigName() })));
     await initialiseNode({ agent, datastore, checkpoint, host, config, metrics, log, lifecycle, now });
 
     endpoints.add(
@@ -120,15 +135,19 @@ async function run(): Promise<number> {
 
     agent.start();
     lifecycle.serving();
-    metrics.startup({ seconds: (now() - lifecycle.startedAt) / 1000, success: true, withApiServer: false, failureReason: "" });
+    metrics.startup({ seconds: (now() - lifecycle.startedAt) / 1000, success: true, withApiServer: kubernetes.state === "connected", failureReason: "" });
     log("info", `serving the CNI plugin on ${config.paths.socketPath}`);
     running.schedules = startSchedules({ config, datastore, agent, metrics, ec2, vpcId: identity.vpcId, scheduler, log });
+    if (config.eni.podEni && kubernetes.state !== "not-configured") {
+      stopSecurityGroupsForPods = advertiseSecurityGroupsForPods({ kube: kubernetes, agent, datastore, maxEni: config.pool.maxEni, scheduler, log });
+    }
     return await new Promise<number>(() => undefined); // runs until a signal
   } catch (err) {
     const message = (err as Error).message;
-    metrics.startup({ seconds: (now() - lifecycle.startedAt) / 1000, success: false, withApiServer: false, failureReason: (err as Error).name });
+    metrics.startup({ seconds: (now() - lifecycle.startedAt) / 1000, success: false, withApiServer: kube?.state === "connected", failureReason: (err as Error).name });
     log("error", `start-up failed: ${message}`);
     process.stderr.write(`vpc-cni-agent: start-up failed: ${message}\n`);
+    await running.kubernetes?.stop();
     await endpoints.closeAll();
     logger.close();
     return 1;

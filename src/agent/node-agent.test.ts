@@ -119,7 +119,7 @@ function config(env: Record<string, string> = {}): AgentConfig {
   return { ...loaded.config, pool: { ...loaded.config.pool, minEniAgeMs: 0, shrinkIntervalMs: 0, ipCooldownMs: 0, allocationWaitMs: 200 } };
 }
 
-async function setup(enis: Ec2EniView[], env: Record<string, string> = {}) {
+async function setup(enis: Ec2EniView[], env: Record<string, string> = {}, nodeMaxPods?: () => number | undefined) {
   const cloud = new FakeCloud();
   for (const e of enis) cloud.enis.set(e.id, e);
   const host = new FakeHost();
@@ -132,6 +132,7 @@ async function setup(enis: Ec2EniView[], env: Record<string, string> = {}) {
     host,
     datastore,
     limits: { enis: 3, ipv4PerEni: 10, trunking: false, maxPods: 29 },
+    ...(nodeMaxPods ? { nodeMaxPods } : {}),
     scheduler: realScheduler,
     log: (_l, msg) => logs.push(msg),
   });
@@ -143,6 +144,20 @@ const key = (i: number) => ({ networkName: "aws-cni", containerID: `c${i}`, ifNa
 const pod = (i: number) => ({ k8sPodNamespace: "ns", k8sPodName: `p${i}`, k8sPodUID: `u${i}` });
 
 describe("node agent", () => {
+  test("max pods is the Node's status.capacity.pods once the API server shows it, the instance type's until then", async () => {
+    let fromKubelet: number | undefined;
+    const { agent } = await setup([eni(PRIMARY, 0, "10.0.0.10", ["10.0.0.11", "10.0.0.12", "10.0.0.13"])], {}, () => fromKubelet);
+    assert.equal(agent.poolLimits().maxPods, 29, "no Node seen yet");
+    fromKubelet = 2;
+    assert.equal(agent.poolLimits().maxPods, 2);
+    await agent.allocate(key(1), pod(1));
+    await agent.allocate(key(2), pod(2));
+    await assert.rejects(agent.allocate(key(3), pod(3)), /its max pods \(2\)/);
+    fromKubelet = undefined; // the API server away and the Node never read: the type's value again
+    await agent.allocate(key(3), pod(3));
+    await agent.stop();
+  });
+
   test("an ENI that fails to be freed keeps its host networking (it is put back and serves again)", async () => {
     // WARM_IP_TARGET=1 with 4 free addresses on eni-b and 2 on the primary: eni-b is not needed.
     const { cloud, host, datastore, agent } = await setup(

@@ -82,6 +82,11 @@ export interface NodeAgentOptions {
   host: AgentHost;
   datastore: Datastore;
   limits: TypeLimits;
+  /**
+   * The kubelet's max pods (the Node's status.capacity.pods) once the API server has shown it; until
+   * then, and without the API server, limits.maxPods (the instance type's), as aws-node does.
+   */
+  nodeMaxPods?: () => number | undefined;
   /** The clock and timers of the pool manager and the reconcile interval. */
   scheduler: Scheduler;
   log: Log;
@@ -176,7 +181,7 @@ export class NodeAgent {
     return {
       enis: this.#o.limits.enis,
       ipv4PerEni: this.#o.limits.ipv4PerEni,
-      maxPods: this.#o.limits.maxPods,
+      maxPods: this.#maxPods(),
       unmanagedEnis: this.#unmanaged.size,
       reserveTrunkSlot: this.#o.config.eni.podEni && this.#o.limits.trunking && !this.#hasTrunk,
     };
@@ -214,7 +219,7 @@ export class NodeAgent {
       enis: this.#enis.size,
       unmanaged: [...this.#unmanaged],
       addresses: this.#o.datastore.stats().totalIPs,
-      maxPods: this.#o.limits.maxPods,
+      maxPods: this.#maxPods(),
     });
     if (!config.eni.disableNetworkResourceProvisioning) {
       for (const eni of ec2.values()) {
@@ -287,7 +292,16 @@ export class NodeAgent {
 
   /** ADD: an address for the pod (the one it holds already when the ADD is retried). */
   allocate(key: IPAMKey, pod: Pick<PodMetadata, "k8sPodNamespace" | "k8sPodName" | "k8sPodUID">): Promise<AssignResult> {
-    return this.pool.allocate(key, { ...pod, interfacesCount: 1 }, this.#o.limits.maxPods);
+    return this.pool.allocate(key, { ...pod, interfacesCount: 1 }, this.#maxPods());
+  }
+
+  #maxPods(): number {
+    return this.#o.nodeMaxPods?.() ?? this.#o.limits.maxPods;
+  }
+
+  /** Whether EC2 shows a trunk ENI on the node (security groups for pods). */
+  get hasTrunk(): boolean {
+    return this.#hasTrunk;
   }
 
   /** DEL: releases the pod's address; an unknown pod is not an error (DEL must be idempotent). */

@@ -27,6 +27,8 @@ export class Endpoints {
 export interface Running {
   schedules?: Schedules;
   agent?: NodeAgent;
+  /** The Kubernetes side: informers, the event recorder, the CNINode feature schedule. */
+  kubernetes?: { stop(): Promise<void> };
 }
 
 /** Stops the agent on SIGTERM and SIGINT, and exits (0) once everything is stopped and the log closed. */
@@ -35,6 +37,7 @@ export function stopOnSignals(o: { lifecycle: AgentLifecycle; running: Running; 
     if (!o.lifecycle.shuttingDown(signal)) return;
     o.log("info", `received ${signal}: no more EC2 changes; state stays as it is`);
     o.running.schedules?.stop();
+    await o.running.kubernetes?.stop();
     await o.running.agent?.stop();
     await o.endpoints.closeAll();
     o.logger.close();

@@ -18,7 +18,7 @@ import { startIntrospectionServer } from "./observability/introspection.ts";
 import type { AgentLogger } from "./observability/log.ts";
 import { startMetricsServer, type AgentMetrics } from "./observability/metrics.ts";
 import { installPlugin, pluginSource, writeConflist } from "./cni-install.ts";
-import { createEc2Client, ec2Context, type Ec2 } from "../aws/ec2-client.ts";
+import { createEc2Client, ec2Context, type Ec2, type Ec2CallEvent } from "../aws/ec2-client.ts";
 import { Imds } from "../aws/imds.ts";
 import { loadInstanceLimits } from "../aws/instance-limits.ts";
 import { describeInstanceLimits } from "../aws/instance-type-info.ts";
@@ -36,7 +36,8 @@ export interface AwsClients {
   readonly ec2: Ec2;
 }
 
-export async function connectAws(config: AgentConfig, metrics: AgentMetrics, clock: Clock): Promise<AwsClients> {
+/** `onCall` also sees every EC2 answer (the events the agent raises on its pod). */
+export async function connectAws(config: AgentConfig, metrics: AgentMetrics, clock: Clock, onCall?: (e: Ec2CallEvent) => void): Promise<AwsClients> {
   const budget = new RequestBudget({ growthPauseMs: config.pool.growthPauseMs, clock });
   const imds = new Imds({ clock });
   const client = await createEc2Client({ regionFromImds: () => imds.region() });
@@ -46,6 +47,7 @@ export async function connectAws(config: AgentConfig, metrics: AgentMetrics, clo
       onCall: (e) => {
         metrics.ec2Call({ api: e.api, durationMs: e.latencyMs, errorCode: e.errorCode ?? null, ...(e.httpStatus === undefined ? {} : { httpStatus: e.httpStatus }) });
         if (e.budgetWaitMs > 0) metrics.ec2BudgetWait({ api: e.api, seconds: e.budgetWaitMs / 1000 });
+        onCall?.(e);
       },
     },
   });
@@ -86,11 +88,12 @@ export async function startObservability(o: {
   logger: AgentLogger;
   version: string;
   now: () => number;
+  eniConfigName?: () => string | null;
 }): Promise<Endpoint[]> {
   const { config, logger } = o;
   const endpoints: Endpoint[] = [];
   if (config.observability.introspectionBind) {
-    const source = introspectionSource({ config, datastore: o.datastore, agent: o.agent, budget: o.budget, version: o.version, lifecycle: o.lifecycle, now: o.now });
+    const source = introspectionSource({ config, datastore: o.datastore, agent: o.agent, budget: o.budget, version: o.version, lifecycle: o.lifecycle, now: o.now, ...(o.eniConfigName ? { eniConfigName: o.eniConfigName } : {}) });
     endpoints.push(await startIntrospectionServer({ bind: config.observability.introspectionBind, source, log: logger.component("introspection") }));
   }
   if (config.observability.metricsBind) {

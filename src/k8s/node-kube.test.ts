@@ -102,3 +102,18 @@ test("without Kubernetes access configured the agent runs on its own, unless a f
   await assert.rejects(NodeKube.connect({ ...options(server), env: {}, requireApiServer: true }), /need the API server/);
   await assert.rejects(NodeKube.connect({ ...options(server), env: { KUBECONFIG: "/nonexistent" } }), /KUBECONFIG names \/nonexistent/);
 });
+
+test("a KUBECONFIG without MY_NODE_NAME (the agent run by hand) runs without the API server", async () => {
+  const server = new FakeApiServer();
+  await server.start();
+  try {
+    const lines: string[] = [];
+    const kube = await NodeKube.connect(options(server, { nodeName: "" }, lines));
+    assert.equal(kube.state, "not-configured");
+    assert.ok(lines.some((l) => /running without the Kubernetes API: MY_NODE_NAME is not set/.test(l)));
+    assert.equal(server.requests.length, 0);
+    await assert.rejects(NodeKube.connect(options(server, { nodeName: "", requireApiServer: true })), /MY_NODE_NAME is not set .*need the API server/);
+  } finally {
+    await server.stop();
+  }
+});

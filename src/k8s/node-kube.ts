@@ -84,13 +84,15 @@ export class NodeKube {
   static async connect(options: NodeKubeOptions): Promise<NodeKube> {
     const { log } = options;
     const access = loadKubeAccess(options.env);
-    if (!access.ok) {
-      if (access.configured) throw new Error(`Kubernetes access: ${access.reason}`);
-      if (options.requireApiServer) throw new Error(`Kubernetes access: ${access.reason}, but security groups for pods, custom networking or ANNOTATE_POD_IP need the API server`);
-      log("info", `running without the Kubernetes API: ${access.reason}`);
+    if (!access.ok && access.configured) throw new Error(`Kubernetes access: ${access.reason}`);
+    // Without its node's name the agent cannot tell which Node is its own (the DaemonSet sets it from
+    // spec.nodeName): outside a pod, e.g. run by hand with a developer's KUBECONFIG, it runs on its own.
+    const without = !access.ok ? access.reason : options.nodeName === "" ? "MY_NODE_NAME is not set (the DaemonSet sets it from spec.nodeName)" : undefined;
+    if (!access.ok || without !== undefined) {
+      if (options.requireApiServer) throw new Error(`Kubernetes access: ${without}, but security groups for pods, custom networking or ANNOTATE_POD_IP need the API server`);
+      log("info", `running without the Kubernetes API: ${without}`);
       return new NodeKube(options, null);
     }
-    if (options.nodeName === "") throw new Error("MY_NODE_NAME is not set: the agent cannot tell which Node is its own (the DaemonSet sets it from spec.nodeName)");
     const client = new KubeClient(access.config, { userAgent: options.userAgent });
     const kube = new NodeKube(options, client);
     log("info", `Kubernetes API at ${access.server} through ${access.describe}`);
