@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { advertiseSecurityGroupsForPods, ec2EventReporter } from "./kubernetes.ts";
+import { advertiseSecurityGroupsForPods, connectKubernetes, ec2EventReporter } from "./kubernetes.ts";
+import { loadConfig } from "./config.ts";
 import { VirtualScheduler } from "../time/virtual-scheduler.ts";
 import type { Ec2CallEvent } from "../aws/ec2-client.ts";
 
@@ -70,4 +71,18 @@ test("a failing CNINode patch is retried every 5 s and logged once per distinct 
   await unmanaged.scheduler.advance(30_000);
   assert.deepEqual(unmanaged.patched, [], "ENIs the agent does not manage take slots too");
   unmanaged.stop();
+});
+
+test("without Kubernetes access configured the agent does not load the client; a feature that needs the API server refuses to start", async () => {
+  const config = (env: Record<string, string>) => {
+    const loaded = loadConfig(env);
+    if (!loaded.ok) throw new Error("bad test configuration");
+    return loaded.config;
+  };
+  const lines: string[] = [];
+  const log = (l: string, m: string) => void lines.push(`${l} ${m}`);
+  assert.equal(await connectKubernetes({ config: config({ MY_NODE_NAME: "n" }), env: {}, version: "t", log }), undefined);
+  assert.match(lines[0] ?? "", /running without the Kubernetes API: neither KUBECONFIG nor an in-cluster service account/);
+  await assert.rejects(connectKubernetes({ config: config({ MY_NODE_NAME: "n", ENABLE_POD_ENI: "true" }), env: {}, version: "t", log }), /need the API server/);
+  await assert.rejects(connectKubernetes({ config: config({ MY_NODE_NAME: "n" }), env: { KUBECONFIG: "/nonexistent/kubeconfig" }, version: "t", log }), /KUBECONFIG names \/nonexistent\/kubeconfig/);
 });

@@ -102,7 +102,7 @@ async function run(): Promise<number> {
     running.kubernetes = {
       stop: async () => {
         stopSecurityGroupsForPods?.();
-        await kubernetes.stop();
+        await kubernetes?.stop();
       },
     };
     const identity = await imds.identity();
@@ -112,13 +112,13 @@ async function run(): Promise<number> {
       host,
       datastore,
       limits: await nodeTypeLimits(ec2, identity.instanceType, config),
-      nodeMaxPods: () => kubernetes.maxPods(),
+      nodeMaxPods: () => kubernetes?.maxPods(),
       scheduler,
       log,
       onError: (fn) => metrics.ipamdError(fn),
     });
     running.agent = agent;
-    endpoints.add(...(await startObservability({ config, datastore, agent, budget, lifecycle, metrics, logger, version: AGENT_VERSION, now, eniConfigName: () => kubernetes.eniConfigName() })));
+    endpoints.add(...(await startObservability({ config, datastore, agent, budget, lifecycle, metrics, logger, version: AGENT_VERSION, now, eniConfigName: () => kubernetes?.eniConfigName() ?? null })));
     await initialiseNode({ agent, datastore, checkpoint, host, config, metrics, log, lifecycle, now });
 
     endpoints.add(
@@ -135,10 +135,10 @@ async function run(): Promise<number> {
 
     agent.start();
     lifecycle.serving();
-    metrics.startup({ seconds: (now() - lifecycle.startedAt) / 1000, success: true, withApiServer: kubernetes.state === "connected", failureReason: "" });
+    metrics.startup({ seconds: (now() - lifecycle.startedAt) / 1000, success: true, withApiServer: kubernetes?.state === "connected", failureReason: "" });
     log("info", `serving the CNI plugin on ${config.paths.socketPath}`);
     running.schedules = startSchedules({ config, datastore, agent, metrics, ec2, vpcId: identity.vpcId, scheduler, log });
-    if (config.eni.podEni && kubernetes.state !== "not-configured") {
+    if (config.eni.podEni && kubernetes !== undefined && kubernetes.state !== "not-configured") {
       stopSecurityGroupsForPods = advertiseSecurityGroupsForPods({ kube: kubernetes, agent, datastore, maxEni: config.pool.maxEni, scheduler, log });
     }
     return await new Promise<number>(() => undefined); // runs until a signal
