@@ -7,12 +7,14 @@
 import { isPlainObject, type KObject } from "../objects.ts";
 import { defineType } from "../registry/define.ts";
 import type { Strategy } from "../registry/resource-type.ts";
+import type { TypeSchema } from "../schema/types.ts";
 import { deepEqual } from "../objects.ts";
 import { labelSelectorFromObject, matchesLabels } from "../selectors/labels.ts";
 import { fieldErrors, type FieldError } from "../status.ts";
 import { scaleSubresource } from "../api/scale.ts";
 import { defaultPodTemplate } from "./pod-spec-defaults.ts";
 import { validatePodSpec } from "./pod-spec-validation.ts";
+import { controllerRevisionSchema, daemonSetSchema, deploymentSchema, replicaSetSchema } from "../schema/apps.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -66,8 +68,9 @@ function immutableSelector(o: KObject, old: KObject): FieldError[] {
 const SCALE_PATHS = { specReplicasPath: ["spec", "replicas"], statusReplicasPath: ["status", "replicas"], labelSelectorPath: ["spec", "selector"] };
 
 /** An apps/v1 workload: namespaced, in category all, with status, generation and an immutable selector. */
-function workload(resource: string, kind: string, shortName: string, scalable: boolean, strategy: Strategy) {
+function workload(resource: string, kind: string, shortName: string, scalable: boolean, schema: TypeSchema, strategy: Strategy) {
   return defineType({
+    schema,
     group: "apps",
     version: "v1",
     resource,
@@ -82,7 +85,7 @@ function workload(resource: string, kind: string, shortName: string, scalable: b
   });
 }
 
-export const deployments = workload("deployments", "Deployment", "deploy", true, {
+export const deployments = workload("deployments", "Deployment", "deploy", true, deploymentSchema, {
   defaults(d) {
     const s = spec(d);
     setDefault(s, "replicas", 1);
@@ -110,7 +113,7 @@ export const deployments = workload("deployments", "Deployment", "deploy", true,
   },
 });
 
-export const replicasets = workload("replicasets", "ReplicaSet", "rs", true, {
+export const replicasets = workload("replicasets", "ReplicaSet", "rs", true, replicaSetSchema, {
   defaults(rs) {
     setDefault(spec(rs), "replicas", 1);
     defaultPodTemplate(spec(rs).template);
@@ -123,7 +126,7 @@ export const replicasets = workload("replicasets", "ReplicaSet", "rs", true, {
   },
 });
 
-export const daemonsets = workload("daemonsets", "DaemonSet", "ds", false, {
+export const daemonsets = workload("daemonsets", "DaemonSet", "ds", false, daemonSetSchema, {
   defaults(ds) {
     const s = spec(ds);
     setDefault(s, "revisionHistoryLimit", 10);
@@ -153,6 +156,7 @@ export const controllerrevisions = defineType({
   resource: "controllerrevisions",
   kind: "ControllerRevision",
   namespaced: true,
+  schema: controllerRevisionSchema,
   strategy: {
     validate(cr) {
       const revision = cr.revision;

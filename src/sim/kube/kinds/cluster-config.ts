@@ -6,6 +6,8 @@
 import { isPlainObject, type KObject } from "../objects.ts";
 import { defineType } from "../registry/define.ts";
 import { fieldErrors, type FieldError } from "../status.ts";
+import type { TypeSchema } from "../schema/types.ts";
+import { mutatingWebhookConfigurationSchema, priorityClassSchema, validatingWebhookConfigurationSchema } from "../schema/cluster.ts";
 
 export const SYSTEM_PRIORITY_CLASSES: KObject[] = [
   { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "system-node-critical" }, value: 2000001000, description: "Used for system critical pods that must not be moved from their current node.", preemptionPolicy: "PreemptLowerPriority" },
@@ -19,6 +21,7 @@ export const priorityclasses = defineType({
   resource: "priorityclasses",
   kind: "PriorityClass",
   namespaced: false,
+  schema: priorityClassSchema,
   shortNames: ["pc"],
   strategy: {
     defaults(pc) {
@@ -82,8 +85,9 @@ function validateWebhooks(config: KObject): FieldError[] {
   return errors;
 }
 
-function webhookConfiguration(resource: string, kind: string, mutating: boolean) {
+function webhookConfiguration(resource: string, kind: string, mutating: boolean, schema: TypeSchema) {
   return defineType({
+    schema,
     group: "admissionregistration.k8s.io",
     version: "v1",
     resource,
@@ -98,5 +102,5 @@ function webhookConfiguration(resource: string, kind: string, mutating: boolean)
   });
 }
 
-export const mutatingwebhookconfigurations = webhookConfiguration("mutatingwebhookconfigurations", "MutatingWebhookConfiguration", true);
-export const validatingwebhookconfigurations = webhookConfiguration("validatingwebhookconfigurations", "ValidatingWebhookConfiguration", false);
+export const mutatingwebhookconfigurations = webhookConfiguration("mutatingwebhookconfigurations", "MutatingWebhookConfiguration", true, mutatingWebhookConfigurationSchema);
+export const validatingwebhookconfigurations = webhookConfiguration("validatingwebhookconfigurations", "ValidatingWebhookConfiguration", false, validatingWebhookConfigurationSchema);

@@ -5,6 +5,7 @@
 import { deepEqual, isPlainObject, type KObject } from "../objects.ts";
 import { defineType } from "../registry/define.ts";
 import { fieldErrors, type FieldError } from "../status.ts";
+import { configMapSchema, secretSchema } from "../schema/core.ts";
 
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 const MAX_TOTAL_BYTES = 1024 * 1024;
@@ -41,6 +42,7 @@ export const configmaps = defineType({
   resource: "configmaps",
   kind: "ConfigMap",
   namespaced: true,
+  schema: configMapSchema,
   shortNames: ["cm"],
   strategy: {
     validate(cm) {
@@ -62,6 +64,7 @@ export const secrets = defineType({
   resource: "secrets",
   kind: "Secret",
   namespaced: true,
+  schema: secretSchema,
   selectableFields: ["type"],
   fieldSet: (s) => ({ type: String(s.type ?? "") }),
   strategy: {

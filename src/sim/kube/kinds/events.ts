@@ -6,6 +6,8 @@
 import { isPlainObject, type KObject } from "../objects.ts";
 import { defineType } from "../registry/define.ts";
 import { fieldErrors, type FieldError } from "../status.ts";
+import { eventSchema } from "../schema/core.ts";
+import { eventV1Schema } from "../schema/cluster.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -71,6 +73,7 @@ export const coreEvents = defineType({
   resource: "events",
   kind: "Event",
   namespaced: true,
+  schema: eventSchema,
   shortNames: ["ev"],
   table: "core/events",
   allowCreateOnUpdate: true,
@@ -100,6 +103,7 @@ export const eventsV1 = defineType({
   resource: "events",
   kind: "Event",
   namespaced: true,
+  schema: eventV1Schema,
   shortNames: ["ev"],
   table: "core/events",
   storageApiVersion: "v1",

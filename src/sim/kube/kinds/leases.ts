@@ -4,6 +4,7 @@
 import { isPlainObject } from "../objects.ts";
 import { defineType } from "../registry/define.ts";
 import { fieldErrors, type FieldError } from "../status.ts";
+import { leaseSchema } from "../schema/cluster.ts";
 
 export const leases = defineType({
   group: "coordination.k8s.io",
@@ -11,6 +12,7 @@ export const leases = defineType({
   resource: "leases",
   kind: "Lease",
   namespaced: true,
+  schema: leaseSchema,
   allowCreateOnUpdate: true,
   strategy: {
     validate(lease) {

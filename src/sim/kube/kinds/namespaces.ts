@@ -7,6 +7,7 @@ import { deepClone, isPlainObject, type KObject } from "../objects.ts";
 import { defineType } from "../registry/define.ts";
 import { fieldErrors, type FieldError } from "../status.ts";
 import { checkDnsLabel, checkQualifiedName } from "../validation/names.ts";
+import { namespaceSchema } from "../schema/core.ts";
 
 export const NAMESPACE_FINALIZER = "kubernetes";
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
@@ -34,6 +35,7 @@ export const namespaces = defineType({
   resource: "namespaces",
   kind: "Namespace",
   namespaced: false,
+  schema: namespaceSchema,
   shortNames: ["ns"],
   status: true,
   subresources: { finalize: { kind: { group: "", version: "v1", kind: "Namespace" }, verbs: ["update"], generic: true } },

@@ -7,6 +7,7 @@ import { defineType } from "../registry/define.ts";
 import { fieldErrors, type FieldError } from "../status.ts";
 import { checkQualifiedName, checkLabelValue } from "../validation/names.ts";
 import { isCidr } from "../validation/network.ts";
+import { nodeSchema } from "../schema/core.ts";
 
 const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 
@@ -75,6 +76,7 @@ export const nodes = defineType({
   resource: "nodes",
   kind: "Node",
   namespaced: false,
+  schema: nodeSchema,
   shortNames: ["no"],
   status: true,
   statusOnCreate: "keep",

@@ -12,6 +12,7 @@ import { defaultPodSpec } from "./pod-spec-defaults.ts";
 import { validatePodSpec } from "./pod-spec-validation.ts";
 import { decodeBody } from "../api/decode-body.ts";
 import type { SubresourceCall, SubresourceHandler } from "../api/subresource.ts";
+import { bindingSchema, podSchema } from "../schema/core.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -168,6 +169,7 @@ export const bindings = defineType({
   resource: "bindings",
   kind: "Binding",
   namespaced: true,
+  schema: bindingSchema,
   verbs: ["create"],
   virtualCreate: (object, call) => bindPod({ ...call, type: pods }, object, object.metadata.name ?? ""),
 });
@@ -178,6 +180,7 @@ export const pods = defineType({
   resource: "pods",
   kind: "Pod",
   namespaced: true,
+  schema: podSchema,
   shortNames: ["po"],
   categories: ["all"],
   status: true,

@@ -7,6 +7,7 @@ import { deepEqual, isPlainObject, type KObject } from "../objects.ts";
 import { defineType } from "../registry/define.ts";
 import { fieldErrors, type FieldError } from "../status.ts";
 import { checkPathSegment } from "../validation/names.ts";
+import { clusterRoleBindingSchema, clusterRoleSchema, roleBindingSchema, roleSchema } from "../schema/cluster.ts";
 
 const GROUP = "rbac.authorization.k8s.io";
 
@@ -78,15 +79,16 @@ function roleRefImmutable(binding: KObject, old: KObject): FieldError[] {
 
 const common = { group: GROUP, version: "v1", validateName: checkPathSegment } as const;
 
-export const roles = defineType({ ...common, resource: "roles", kind: "Role", namespaced: true, strategy: { validate: (r) => validateRules(r, true) } });
+export const roles = defineType({ ...common, resource: "roles", kind: "Role", namespaced: true, schema: roleSchema, strategy: { validate: (r) => validateRules(r, true) } });
 
-export const clusterroles = defineType({ ...common, resource: "clusterroles", kind: "ClusterRole", namespaced: false, strategy: { validate: (r) => validateRules(r, false) } });
+export const clusterroles = defineType({ ...common, resource: "clusterroles", kind: "ClusterRole", namespaced: false, schema: clusterRoleSchema, strategy: { validate: (r) => validateRules(r, false) } });
 
 export const rolebindings = defineType({
   ...common,
   resource: "rolebindings",
   kind: "RoleBinding",
   namespaced: true,
+  schema: roleBindingSchema,
   strategy: { validate: (b) => validateBinding(b, true), validateUpdate: roleRefImmutable },
 });
 
@@ -95,5 +97,6 @@ export const clusterrolebindings = defineType({
   resource: "clusterrolebindings",
   kind: "ClusterRoleBinding",
   namespaced: false,
+  schema: clusterRoleBindingSchema,
   strategy: { validate: (b) => validateBinding(b, false), validateUpdate: roleRefImmutable },
 });

@@ -13,6 +13,15 @@ import type { ClusterAuthorizer } from "../auth/authorizer.ts";
 import { NODE_RULES } from "../auth/bootstrap-policy.ts";
 import type { AuthorizationAttributes, PolicyRule } from "../auth/rbac.ts";
 import { isMaster, nodeOf, type UserInfo } from "../auth/user.ts";
+import type { TypeSchema } from "../schema/types.ts";
+import {
+  localSubjectAccessReviewSchema,
+  selfSubjectAccessReviewSchema,
+  selfSubjectReviewSchema,
+  selfSubjectRulesReviewSchema,
+  subjectAccessReviewSchema,
+  tokenReviewSchema,
+} from "../schema/cluster.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -70,12 +79,13 @@ function ruleEntries(rules: PolicyRule[]): { resourceRules: Obj[]; nonResourceRu
 
 export function reviewTypes(authorizer: ClusterAuthorizer, authenticator: Authenticator): ResourceType[] {
   const authz = { group: "authorization.k8s.io", version: "v1", verbs: ["create" as const] };
-  const review = (resource: string, kind: string, namespaced: boolean, userOf: (spec: Obj, requester: UserInfo, errors: FieldError[]) => UserInfo, namespaceCheck?: (spec: Obj, ns: string, errors: FieldError[]) => void) =>
+  const review = (resource: string, kind: string, namespaced: boolean, schema: TypeSchema, userOf: (spec: Obj, requester: UserInfo, errors: FieldError[]) => UserInfo, namespaceCheck?: (spec: Obj, ns: string, errors: FieldError[]) => void) =>
     defineType({
       ...authz,
       resource,
       kind,
       namespaced,
+      schema,
       virtualCreate: async (object, call) => {
         const spec = isPlainObject(object.spec) ? object.spec : {};
         const errors: FieldError[] = [];
@@ -98,6 +108,7 @@ export function reviewTypes(authorizer: ClusterAuthorizer, authenticator: Authen
     resource: "selfsubjectrulesreviews",
     kind: "SelfSubjectRulesReview",
     namespaced: false,
+    schema: selfSubjectRulesReviewSchema,
     virtualCreate: async (object, call) => {
       const spec = isPlainObject(object.spec) ? object.spec : {};
       const namespace = str(spec.namespace);
@@ -117,6 +128,7 @@ export function reviewTypes(authorizer: ClusterAuthorizer, authenticator: Authen
     resource: "tokenreviews",
     kind: "TokenReview",
     namespaced: false,
+    schema: tokenReviewSchema,
     verbs: ["create"],
     virtualCreate: async (object) => {
       const spec = isPlainObject(object.spec) ? object.spec : {};
@@ -134,6 +146,7 @@ export function reviewTypes(authorizer: ClusterAuthorizer, authenticator: Authen
     resource: "selfsubjectreviews",
     kind: "SelfSubjectReview",
     namespaced: false,
+    schema: selfSubjectReviewSchema,
     verbs: ["create"],
     virtualCreate: async (object, call) => {
       const u = call.ctx.user;
@@ -141,9 +154,9 @@ export function reviewTypes(authorizer: ClusterAuthorizer, authenticator: Authen
     },
   });
   return [
-    review("selfsubjectaccessreviews", "SelfSubjectAccessReview", false, (_s, requester) => requester),
-    review("subjectaccessreviews", "SubjectAccessReview", false, specUser),
-    review("localsubjectaccessreviews", "LocalSubjectAccessReview", true, specUser, (spec, ns, errors) => {
+    review("selfsubjectaccessreviews", "SelfSubjectAccessReview", false, selfSubjectAccessReviewSchema, (_s, requester) => requester),
+    review("subjectaccessreviews", "SubjectAccessReview", false, subjectAccessReviewSchema, specUser),
+    review("localsubjectaccessreviews", "LocalSubjectAccessReview", true, localSubjectAccessReviewSchema, specUser, (spec, ns, errors) => {
       const r = spec.resourceAttributes;
       if (isPlainObject(r) && str(r.namespace) !== ns) errors.push(fieldErrors.invalid("spec.resourceAttributes.namespace", str(r.namespace), "must match metadata.namespace"));
     }),

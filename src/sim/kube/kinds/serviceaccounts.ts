@@ -9,6 +9,7 @@ import { decodeBody } from "../api/decode-body.ts";
 import type { SubresourceCall, SubresourceHandler } from "../api/subresource.ts";
 import type { BoundObject, ServiceAccountTokens } from "../auth/service-account-tokens.ts";
 import type { ResourceType } from "../registry/resource-type.ts";
+import { serviceAccountSchema } from "../schema/core.ts";
 
 const MIN_EXPIRATION_SECONDS = 600;
 const MAX_EXPIRATION_SECONDS = 2 ** 32;
@@ -95,6 +96,7 @@ export function serviceAccountsType(tokens: ServiceAccountTokens): ResourceType 
     kind: "ServiceAccount",
     namespaced: true,
     shortNames: ["sa"],
+    schema: serviceAccountSchema,
     subresources: { token },
   });
 }

@@ -5,7 +5,7 @@
 // by structural validation afterwards (422), as for CRDs in Kubernetes.
 
 import { isPlainObject } from "../objects.ts";
-import { resolve, type TypeSchema } from "./types.ts";
+import { hasJsonType, resolve, type TypeSchema } from "./types.ts";
 
 export interface DecodeResult {
   value: unknown;
@@ -127,21 +127,7 @@ class Decoder {
 }
 
 function matchesType(value: unknown, schema: TypeSchema, isObject: boolean): boolean {
-  if (isObject) return isPlainObject(value);
-  switch (schema.type) {
-    case "array":
-      return Array.isArray(value);
-    case "string":
-      return typeof value === "string";
-    case "integer":
-      return typeof value === "number" && Number.isInteger(value);
-    case "number":
-      return typeof value === "number";
-    case "boolean":
-      return typeof value === "boolean";
-    default:
-      return true;
-  }
+  return hasJsonType(value, isObject ? "object" : schema.type);
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

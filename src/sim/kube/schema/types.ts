@@ -49,6 +49,26 @@ export interface TypeSchema {
   ref?: () => TypeSchema;
 }
 
+/** True when the JSON value is of the schema type (any value when there is none). */
+export function hasJsonType(value: unknown, type: TypeSchema["type"]): boolean {
+  switch (type) {
+    case "object":
+      return typeof value === "object" && value !== null && !Array.isArray(value);
+    case "array":
+      return Array.isArray(value);
+    case "string":
+      return typeof value === "string";
+    case "integer":
+      return typeof value === "number" && Number.isInteger(value);
+    case "number":
+      return typeof value === "number";
+    case "boolean":
+      return typeof value === "boolean";
+    default:
+      return true;
+  }
+}
+
 /** Follows lazy references. */
 export function resolve(schema: TypeSchema): TypeSchema {
   let s = schema;
