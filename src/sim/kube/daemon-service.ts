@@ -28,6 +28,7 @@ export function prepareKubeService(options: { runDir: string; runName: string; s
       clusterName: `vpcsim-${options.runName}`,
       ips: [options.serviceAddress],
       serverAddress: `${options.serviceAddress}:${KUBE_API_PORT}`,
+      advertise: { ip: options.serviceAddress, port: KUBE_API_PORT },
       log: options.log,
     }),
   );

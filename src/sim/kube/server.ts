@@ -27,9 +27,11 @@ import { ServiceAccountTokens } from "./auth/service-account-tokens.ts";
 import { CONTROL_PLANE, nodeUsername, type UserInfo } from "./auth/user.ts";
 import { builtInTypes } from "./kinds/built-in.ts";
 import { SYSTEM_PRIORITY_CLASSES } from "./kinds/cluster-config.ts";
+import { kubernetesService, serviceAllocation } from "./kinds/services.ts";
 import { NODE_LEASE_NAMESPACE } from "./auth/node-authorizer.ts";
 import { NamespaceController } from "./controllers/namespace-controller.ts";
 import { ServiceAccountController } from "./controllers/service-account-controller.ts";
+import { CrdController } from "./crd/crd-controller.ts";
 import { CertificateAuthority } from "./tls/certificate-authority.ts";
 import { createHandler } from "./http/handler.ts";
 import { kubeconfigText, writeKubeconfig } from "./kubeconfig.ts";
@@ -50,6 +52,8 @@ export interface KubeApiServerOptions {
   ips?: string[];
   /** host:port clients are told to use (/api's serverAddressByClientCIDRs). */
   serverAddress?: string;
+  /** Where the `default/kubernetes` service's endpoints point (the address instances reach). */
+  advertise?: { ip: string; port: number };
   history?: Partial<HistoryWindow>;
   watch?: Partial<WatchSettings>;
   maxWatchBacklogBytes?: number;
@@ -84,7 +88,7 @@ export class KubeApiServer {
     const now = options.now ?? Date.now;
     this.store = new RevisionStore({ ...(options.history ? { history: options.history } : {}), now });
     this.registry = new Registry();
-    this.admission = new AdmissionChain([namespaceLifecycle, serviceAccountAdmission, priorityAdmission, defaultTolerationSeconds, nodeRestriction]);
+    this.admission = new AdmissionChain([namespaceLifecycle, serviceAccountAdmission, priorityAdmission, defaultTolerationSeconds, serviceAllocation, nodeRestriction]);
     this.api = new KubeApi({ store: this.store, registry: this.registry, admission: this.admission, now, ...(options.watch ? { watch: options.watch } : {}) });
     this.tokens = new ServiceAccountTokens();
     this.authenticator = new Authenticator(this.tokens, this.api.reader);
@@ -109,6 +113,7 @@ export class KubeApiServer {
       ...INITIAL_NAMESPACES.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })),
       ...bootstrapPolicy(),
       ...SYSTEM_PRIORITY_CLASSES,
+      ...kubernetesService(this.options.advertise?.ip ?? "127.0.0.1", this.options.advertise?.port ?? 443),
     ];
     for (const object of objects) {
       try {
@@ -118,9 +123,12 @@ export class KubeApiServer {
       }
     }
     const log = (message: string) => this.options.log?.("error", message);
+    const crds = new CrdController(this.api, this.client, log);
+    this.admission.add(crds.admission);
+    crds.start();
     const namespaces = new NamespaceController(this.client, log);
     const accounts = new ServiceAccountController(this.client, this.ca.certPem, this.tokens, log);
-    this.controllers.push(namespaces, accounts);
+    this.controllers.push(crds, namespaces, accounts);
     await namespaces.start();
     await accounts.start();
   }

@@ -216,4 +216,19 @@ describe("CRUD over HTTPS with client-node", () => {
     const missing = await failure(core.patchNamespacedConfigMap({ name: "nope", namespace: "default", body: { data: {} } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch)));
     assert.equal(missing.code, 404);
   });
+
+  test("services: the API server's own, cluster IPs from the service CIDR, node ports, fixed once set", async () => {
+    const own = await core.readNamespacedService({ name: "kubernetes", namespace: "default" });
+    assert.equal(own.spec?.clusterIP, "172.20.0.1");
+    assert.equal((await core.readNamespacedEndpoints({ name: "kubernetes", namespace: "default" })).subsets?.[0]?.addresses?.[0]?.ip, "127.0.0.1");
+    const web = await core.createNamespacedService({ namespace: "default", body: { metadata: { name: "web" }, spec: { selector: { app: "web" }, ports: [{ port: 80, targetPort: 8080 }] } } });
+    assert.match(web.spec!.clusterIP!, /^172\.20\./);
+    assert.equal(web.spec?.ports?.[0]?.protocol, "TCP");
+    const np = await core.createNamespacedService({ namespace: "default", body: { metadata: { name: "np" }, spec: { type: "NodePort", ports: [{ port: 80 }] } } });
+    assert.ok(np.spec!.ports![0]!.nodePort! >= 30000);
+    const moved = await failure(core.patchNamespacedService({ name: "web", namespace: "default", body: { spec: { clusterIP: "172.20.9.9" } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch)));
+    assert.equal(moved.code, 422);
+    const taken = await failure(core.createNamespacedService({ namespace: "default", body: { metadata: { name: "dup" }, spec: { clusterIP: web.spec!.clusterIP!, ports: [{ port: 80 }] } } }));
+    assert.match(taken.message, /provided IP is already allocated/);
+  });
 });

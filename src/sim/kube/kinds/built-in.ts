@@ -15,6 +15,8 @@ import { bindings, pods } from "./pods.ts";
 import { clusterrolebindings, clusterroles, rolebindings, roles } from "./rbac.ts";
 import { reviewTypes } from "./reviews.ts";
 import { serviceAccountsType } from "./serviceaccounts.ts";
+import { endpoints, services } from "./services.ts";
+import { customresourcedefinitions } from "../crd/crd-type.ts";
 
 export interface BuiltInDeps {
   tokens: ServiceAccountTokens;
@@ -26,13 +28,14 @@ export function builtInTypes(deps: BuiltInDeps): ResourceType[] {
   const reviews = reviewTypes(deps.authorizer, deps.authenticator);
   const byGroup = (group: string) => reviews.filter((t) => t.group === group);
   return [
-    bindings, configmaps, coreEvents, namespaces, nodes, pods, secrets, serviceAccountsType(deps.tokens),
+    bindings, configmaps, endpoints, coreEvents, namespaces, nodes, pods, secrets, serviceAccountsType(deps.tokens), services,
     controllerrevisions, daemonsets, deployments, replicasets,
     eventsV1,
     ...byGroup("authentication.k8s.io"),
     ...byGroup("authorization.k8s.io"),
     clusterrolebindings, clusterroles, rolebindings, roles,
     mutatingwebhookconfigurations, validatingwebhookconfigurations,
+    customresourcedefinitions,
     priorityclasses,
     leases,
   ];
