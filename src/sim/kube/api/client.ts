@@ -16,7 +16,8 @@ import { forbiddenMessage, type Authorizer } from "../auth/rbac.ts";
 import { forbidden, KubeError, noSuchResource, type Status } from "../status.ts";
 import type { KubeApi } from "./kube-api.ts";
 import { PATCH_TYPES } from "./kube-api.ts";
-import type { DeleteOptions, FieldValidation, ListOptions, RequestContext, WatchOptions } from "./options.ts";
+import type { DeleteOptions, ListOptions, WatchOptions } from "./options.ts";
+import type { FieldValidation, RequestContext } from "../request-context.ts";
 import type { WatchEvent, WatchEventType, WatchHandle } from "./watch.ts";
 
 export interface WriteOptions {

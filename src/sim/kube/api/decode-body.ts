@@ -7,7 +7,7 @@ import { isPlainObject, type KObject } from "../objects.ts";
 import { apiVersionOf, type ResourceType } from "../registry/resource-type.ts";
 import { decodeWithSchema } from "../schema/decode.ts";
 import { badRequest } from "../status.ts";
-import type { RequestContext } from "./options.ts";
+import type { RequestContext } from "../request-context.ts";
 
 /** The kind an object is sent as: the endpoint's for the main resource, else the subresource's. */
 export interface ExpectedKind {

@@ -6,7 +6,7 @@
 // `KubeClient` (client.ts) without HTTP. Nothing is stored unless every step passed.
 
 import { deepClone, deepEqual, formatTime, isPlainObject, type KObject } from "../objects.ts";
-import { apiVersionOf, groupResource, type ResourceType, type StrategyContext } from "../registry/resource-type.ts";
+import { apiVersionOf, groupResource, type ResourceType, type StrategyContext, type SubresourceApi, type WriteResult } from "../registry/resource-type.ts";
 import type { Registry } from "../registry/registry.ts";
 import { StoreConflict, type RevisionStore } from "../store/revision-store.ts";
 import {
@@ -31,7 +31,8 @@ import { applyStrategicMergePatch } from "../patch/strategic-merge.ts";
 import { decodeBody } from "./decode-body.ts";
 import { listObjects, type ListResult } from "./list.ts";
 import { prepareCreateMeta, prepareUpdateMeta, validateObjectMeta, validateObjectMetaUpdate } from "./object-meta.ts";
-import type { DeleteOptions, ListOptions, RequestContext, WatchOptions } from "./options.ts";
+import type { DeleteOptions, ListOptions, WatchOptions } from "./options.ts";
+import type { RequestContext } from "../request-context.ts";
 import { storageKey } from "./predicate.ts";
 import { startWatch, type WatchHandle, type WatchSettings, type WatchSink } from "./watch.ts";
 
@@ -50,11 +51,6 @@ export type PatchType = (typeof PATCH_TYPES)[keyof typeof PATCH_TYPES];
 /** A write that lost a race with another one (after an await); PATCH retries it. */
 class StaleWrite extends KubeError {}
 
-/** The HTTP code and body a write answers with. */
-export interface WriteResult {
-  code: number;
-  body: KObject | Status;
-}
 
 export interface KubeApiOptions {
   store: RevisionStore;
@@ -64,7 +60,7 @@ export interface KubeApiOptions {
   watch?: Partial<WatchSettings>;
 }
 
-export class KubeApi {
+export class KubeApi implements SubresourceApi {
   readonly store: RevisionStore;
   readonly registry: Registry;
   readonly admission: AdmissionChain;
@@ -345,6 +341,15 @@ export class KubeApi {
       }
     }
     return { code: 200, body: { apiVersion: apiVersionOf(type), kind: type.listKind, metadata: { resourceVersion: String(this.store.revision) }, items } as unknown as KObject };
+  }
+
+  read(key: string, namespace: string, name: string): KObject | undefined {
+    return this.reader.get(key, namespace, name);
+  }
+
+  /** For subresource handlers (binding, scale, token): validating admission of their write. */
+  async admit(ctx: RequestContext, operation: "CREATE" | "UPDATE", type: ResourceType, subresource: string, namespace: string, name: string, object: KObject, old: KObject): Promise<void> {
+    await this.admission.validate({ operation, type, subresource, namespace, name, object, oldObject: old, user: ctx.user, dryRun: ctx.dryRun === true }, this.reader);
   }
 
   /**

@@ -4,19 +4,8 @@
 import { badRequest, fieldErrors, invalid, type FieldError } from "../status.ts";
 import { isPlainObject } from "../objects.ts";
 import type { UserInfo } from "../auth/user.ts";
+import type { FieldValidation } from "../request-context.ts";
 
-export type FieldValidation = "Strict" | "Warn" | "Ignore";
-
-/** Who asks, and the per-request switches every write shares. */
-export interface RequestContext {
-  user: UserInfo;
-  dryRun?: boolean;
-  /** Unknown fields in the body: Kubernetes' default (when unset) is Warn. */
-  fieldValidation?: FieldValidation;
-  fieldManager?: string;
-  /** Warnings to return (the HTTP layer sends them as `Warning: 299 - "..."` headers). */
-  warnings: string[];
-}
 
 export interface ListOptions {
   labelSelector?: string;

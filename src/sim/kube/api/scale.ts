@@ -3,14 +3,13 @@
 // the object's spec.replicas (`kubectl scale` patches it).
 
 import { deepClone, isPlainObject, valueAt, type KObject } from "../objects.ts";
-import type { ResourceType } from "../registry/resource-type.ts";
+import type { ResourceType, SubresourceCall, SubresourceHandler, WriteResult } from "../registry/resource-type.ts";
 import { labelSelectorFromObject, formatLabelSelector } from "../selectors/labels.ts";
 import { conflict, fieldErrors, invalid, KubeError, STALE_OBJECT, unsupportedMediaType } from "../status.ts";
 import { applyJsonPatch, parseJsonPatch, PatchError } from "../patch/json-patch.ts";
 import { applyMergePatch } from "../patch/merge-patch.ts";
 import { decodeBody } from "./decode-body.ts";
-import { PATCH_TYPES, type WriteResult } from "./kube-api.ts";
-import type { SubresourceCall, SubresourceHandler } from "./subresource.ts";
+import { PATCH_TYPES } from "./kube-api.ts";
 
 function scaleOf(type: ResourceType, object: KObject): KObject {
   const paths = type.scale!;
@@ -55,10 +54,7 @@ async function writeScale(call: SubresourceCall, scale: KObject, old: KObject): 
   if (scale.metadata.resourceVersion && scale.metadata.resourceVersion !== old.metadata.resourceVersion) throw conflict({ group: call.type.group, resource: call.type.resource }, call.name, STALE_OBJECT);
   const next = deepClone(old);
   setAt(next, call.type.scale!.specReplicasPath, replicas);
-  await call.api.admission.validate(
-    { operation: "UPDATE", type: call.type, subresource: "scale", namespace: call.namespace, name: call.name, object: next, oldObject: old, user: call.ctx.user, dryRun: call.ctx.dryRun === true },
-    call.api.reader,
-  );
+  await call.api.admit(call.ctx, "UPDATE", call.type, "scale", call.namespace, call.name, next, old);
   return { code: 200, body: scaleOf(call.type, call.api.commit(call.ctx, call.type, next, old)) };
 }
 

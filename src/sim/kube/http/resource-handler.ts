@@ -5,11 +5,12 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { KObject } from "../objects.ts";
-import type { KubeApi, WriteResult } from "../api/kube-api.ts";
+import type { KubeApi } from "../api/kube-api.ts";
+import type { RequestContext } from "../request-context.ts";
 import { PATCH_TYPES } from "../api/kube-api.ts";
-import { deleteOptionsFrom, dryRunFromQuery, fieldValidationFromQuery, watchOptionsFromQuery, type RequestContext } from "../api/options.ts";
+import { deleteOptionsFrom, dryRunFromQuery, fieldValidationFromQuery, watchOptionsFromQuery } from "../api/options.ts";
 import type { Registry } from "../registry/registry.ts";
-import { apiVersionOf, type ResourceType, type Verb } from "../registry/resource-type.ts";
+import { apiVersionOf, type ResourceType, type Verb, type WriteResult } from "../registry/resource-type.ts";
 import type { UserInfo } from "../auth/user.ts";
 import { badRequest, methodNotAllowed, noSuchResource, unsupportedMediaType } from "../status.ts";
 import { partialMetadata, toTable, type IncludeObject } from "../printing/table.ts";

@@ -11,7 +11,7 @@ import { isIpAddress } from "../validation/network.ts";
 import { defaultPodSpec } from "./pod-spec-defaults.ts";
 import { validatePodSpec } from "./pod-spec-validation.ts";
 import { decodeBody } from "../api/decode-body.ts";
-import type { SubresourceCall, SubresourceHandler } from "../api/subresource.ts";
+import type { SubresourceCall, SubresourceHandler } from "../registry/resource-type.ts";
 import { bindingSchema, podSchema } from "../schema/core.ts";
 
 type Obj = Record<string, unknown>;
@@ -142,10 +142,7 @@ export async function bindPod(call: SubresourceCall, body: unknown, podName: str
   const nodeName = specOf(old).nodeName;
   if (typeof nodeName === "string" && nodeName !== "") throw conflict(gr, podName, `pod ${podName} is already assigned to node "${nodeName}"`);
   if (old.metadata.deletionTimestamp) throw conflict(gr, podName, `pod ${podName} is being deleted, cannot be assigned to a host`);
-  await call.api.admission.validate(
-    { operation: "CREATE", type: call.type, subresource: "binding", namespace: call.namespace, name: podName, object: binding, oldObject: old, user: call.ctx.user, dryRun: call.ctx.dryRun === true },
-    call.api.reader,
-  );
+  await call.api.admit(call.ctx, "CREATE", call.type, "binding", call.namespace, podName, binding, old);
   const next = deepClone(old);
   next.spec = { ...specOf(next), nodeName: target.name };
   if (binding.metadata.annotations) next.metadata.annotations = { ...next.metadata.annotations, ...binding.metadata.annotations };

@@ -6,9 +6,8 @@ import { formatTime, isPlainObject, type KObject } from "../objects.ts";
 import { defineType } from "../registry/define.ts";
 import { badRequest, conflict, fieldErrors, invalid, notFound, type FieldError } from "../status.ts";
 import { decodeBody } from "../api/decode-body.ts";
-import type { SubresourceCall, SubresourceHandler } from "../api/subresource.ts";
 import type { BoundObject, ServiceAccountTokens } from "../auth/service-account-tokens.ts";
-import type { ResourceType } from "../registry/resource-type.ts";
+import type { ResourceType, SubresourceCall, SubresourceHandler } from "../registry/resource-type.ts";
 import { serviceAccountSchema } from "../schema/core.ts";
 
 const MIN_EXPIRATION_SECONDS = 600;
@@ -19,7 +18,7 @@ const BOUND_KINDS = ["Pod", "Secret", "Node"];
 function lookupBound(call: SubresourceCall, ref: Record<string, unknown>): KObject {
   const key = ref.kind === "Pod" ? "v1/pods" : ref.kind === "Secret" ? "v1/secrets" : "v1/nodes";
   const namespace = ref.kind === "Node" ? "" : call.namespace;
-  const object = call.api.reader.get(key, namespace, String(ref.name));
+  const object = call.api.read(key, namespace, String(ref.name));
   if (!object) throw notFound({ group: "", resource: key.slice(3) }, String(ref.name));
   if (typeof ref.uid === "string" && ref.uid !== "" && ref.uid !== object.metadata.uid) {
     throw conflict({ group: "", resource: key.slice(3) }, String(ref.name), `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
@@ -57,15 +56,12 @@ async function requestToken(call: SubresourceCall, body: unknown, tokens: Servic
         throw badRequest(`cannot bind token for serviceaccount "${call.name}" to pod running with different serviceaccount name.`);
       }
       if (typeof podSpec.nodeName === "string" && podSpec.nodeName !== "") {
-        const n = call.api.reader.get("v1/nodes", "", podSpec.nodeName);
+        const n = call.api.read("v1/nodes", "", podSpec.nodeName);
         if (n) node = { name: n.metadata.name!, uid: n.metadata.uid! };
       }
     }
   }
-  await call.api.admission.validate(
-    { operation: "CREATE", type: call.type, subresource: "token", namespace: call.namespace, name: call.name, object: request, oldObject: account, user: call.ctx.user, dryRun: call.ctx.dryRun === true },
-    call.api.reader,
-  );
+  await call.api.admit(call.ctx, "CREATE", call.type, "token", call.namespace, call.name, request, account);
   const now = call.api.now();
   const expiresAt = now + (expirationSeconds as number) * 1000;
   const token = call.ctx.dryRun

@@ -4,13 +4,12 @@
 // custom resources of CRDs are described the same way, so every request path treats them alike.
 
 import type { KObject } from "../objects.ts";
-import type { FieldError } from "../status.ts";
+import type { FieldError, Status } from "../status.ts";
 import type { FieldSet } from "../selectors/fields.ts";
 import type { TypeSchema } from "../schema/types.ts";
 import type { TablePrinter } from "../printing/table-types.ts";
 import type { UserInfo } from "../auth/user.ts";
-import type { SubresourceCall, SubresourceHandler } from "../api/subresource.ts";
-import type { WriteResult } from "../api/kube-api.ts";
+import type { RequestContext } from "../request-context.ts";
 
 export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection";
 
@@ -127,4 +126,49 @@ export function resourceKey(t: Pick<ResourceType, "group" | "version" | "resourc
 
 export function groupResource(t: Pick<ResourceType, "group" | "resource">): { group: string; resource: string } {
   return { group: t.group, resource: t.resource };
+}
+
+// ---- Subresources other than status: each kind that has one (pods/binding, serviceaccounts/token,
+// deployments/scale, namespaces/finalize, ...) names a handler, which the HTTP layer and the
+// in-process client dispatch to. `generic` ones are plain writes through the kind's strategy
+// (Strategy.subresourceUpdate). Handlers reach the API through `SubresourceApi`, the few calls
+// they make, so the kinds' descriptions do not depend on the API that serves them.
+
+/** The HTTP code and body a write answers with. */
+export interface WriteResult {
+  code: number;
+  body: KObject | Status;
+}
+
+/** What a subresource handler may do with the API: read, run validating admission, store. */
+export interface SubresourceApi {
+  /** The stored object as the request's version shows it; a 404 when absent. */
+  get(ctx: RequestContext, type: ResourceType, namespace: string, name: string): Promise<KObject>;
+  /** Any stored object by its resource key ("v1/nodes"), read as admission plugins read it. */
+  read(key: string, namespace: string, name: string): KObject | undefined;
+  /** Validating admission for a subresource write of `object` over the stored `old`; throws to refuse. */
+  admit(ctx: RequestContext, operation: "CREATE" | "UPDATE", type: ResourceType, subresource: string, namespace: string, name: string, object: KObject, old: KObject): Promise<void>;
+  /** Stores `next`, a changed copy of the stored `old`, as one new revision; a 409 if `old` is stale. */
+  commit(ctx: RequestContext, type: ResourceType, next: KObject, old: KObject): KObject;
+  now(): number;
+}
+
+export interface SubresourceCall {
+  api: SubresourceApi;
+  ctx: RequestContext;
+  type: ResourceType;
+  namespace: string;
+  name: string;
+}
+
+export interface SubresourceHandler {
+  /** The kind the subresource reads and writes (discovery shows it). */
+  kind: { group: string; version: string; kind: string };
+  verbs: Verb[];
+  /** Served by the generic update path with the kind's Strategy.subresourceUpdate. */
+  generic?: boolean;
+  get?(call: SubresourceCall): Promise<KObject>;
+  create?(call: SubresourceCall, body: unknown): Promise<WriteResult>;
+  update?(call: SubresourceCall, body: unknown): Promise<WriteResult>;
+  patch?(call: SubresourceCall, patchType: string, patch: unknown): Promise<WriteResult>;
 }
