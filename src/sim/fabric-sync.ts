@@ -109,6 +109,11 @@ export class FabricSync {
         return undefined;
       case "vpc-cidr-associated":
         return () => fabric.addVpcCidr(event.cidr);
+      case "vpc-cidr-disassociated":
+        return () => fabric.removeVpcCidr(event.cidr);
+      // A subnet's router address on the router's lo is harmless once no ENI is in it.
+      case "subnet-deleted":
+        return undefined;
       // A subnet's /64 needs nothing in the router: IPv6 is delivered per address and prefix.
       case "subnet-cidr-associated":
         return undefined;

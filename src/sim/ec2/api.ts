@@ -147,6 +147,13 @@ export interface SubnetCidrBlockResult {
   ipv6CidrBlockAssociation: SubnetIpv6CidrBlockAssociation;
 }
 
+export interface CreateSecurityGroupInput {
+  vpcId: string;
+  groupName: string;
+  description: string;
+  tags?: Tag[];
+}
+
 export interface DescribeInput extends Page {
   ids?: string[];
   filters?: Filter[];
@@ -165,7 +172,7 @@ export interface Ec2Api {
   // World building (vpcsim's own; not EC2 actions except where EC2 has one)
   createVpc(input: { cidrBlock: string; cidrBlocks?: string[]; ipv6?: boolean; tags?: Tag[] }): Vpc;
   createSubnet(input: CreateSubnetInput): Subnet; // EC2 CreateSubnet
-  createSecurityGroup(input: { vpcId: string; groupName: string; description: string; tags?: Tag[] }): SecurityGroup;
+  createSecurityGroup(input: CreateSecurityGroupInput): SecurityGroup; // EC2 CreateSecurityGroup
   runInstance(input: RunInstanceInput): Instance; // EC2 RunInstances with MinCount=MaxCount=1
   terminateInstance(instanceId: string): Instance; // EC2 TerminateInstances
   /** Fault injection: hide `count` free addresses of a subnet, as if other tenants took them (0 lifts it). */
@@ -174,6 +181,8 @@ export interface Ec2Api {
   // EC2 actions
   associateVpcCidrBlock(input: AssociateVpcCidrBlockInput): VpcCidrBlockResult;
   associateSubnetCidrBlock(input: AssociateSubnetCidrBlockInput): SubnetCidrBlockResult;
+  disassociateVpcCidrBlock(input: { associationId: string }): VpcCidrBlockResult;
+  deleteSubnet(input: { subnetId: string }): void; // EC2 DeleteSubnet
   describeInstances(input: DescribeInput): PageOf<Instance>;
   describeInstanceTypes(input: DescribeInput): PageOf<InstanceTypeInfo>;
   describeVpcs(input: DescribeInput): PageOf<Vpc>;

@@ -2,8 +2,12 @@
 // (one per network border group, which is the Region here), each subnet's /64 inside it, and the
 // associations AssociateVpcCidrBlock and AssociateSubnetCidrBlock make: EC2 answers "associating"
 // and the block becomes "associated" (usable, routed, shown in IMDS) a moment later, on the clock.
+// DisassociateVpcCidrBlock takes a secondary block away the same way ("disassociating", then
+// "disassociated": no longer routed nor shown), refused while a subnet is in it. Which ranges a VPC
+// may add is in vpc-cidr-ranges.ts.
 
 import type { AssociateSubnetCidrBlockInput, AssociateVpcCidrBlockInput, SubnetCidrBlockResult, VpcCidrBlockResult } from "./api.ts";
+import { checkSecondaryVpcCidr } from "./vpc-cidr-ranges.ts";
 import {
   Ec2Error,
   type SubnetIpv6CidrBlockAssociation,
@@ -105,6 +109,7 @@ export function associateVpcCidrBlock(s: ModelState, input: AssociateVpcCidrBloc
 
   if (input.cidrBlock !== undefined) {
     const cidr = parseVpcCidr(input.cidrBlock);
+    checkSecondaryVpcCidr(record.cidrs[0] as Cidr4, cidr);
     const live = vpc.cidrBlockAssociations.filter((a) => LIVE_STATES.has(a.state));
     if (live.length >= MAX_IPV4_CIDRS_PER_VPC) {
       throw new Ec2Error("CidrLimitExceeded", `This network '${vpc.vpcId}' has met its maximum number of allowed CIDRs: ${MAX_IPV4_CIDRS_PER_VPC}`);
@@ -141,6 +146,52 @@ export function associateSubnetCidrBlock(s: ModelState, input: AssociateSubnetCi
   subnet.ipv6CidrBlockAssociations.push(association);
   s.clock.after(s.timings.cidrAssociationMs ?? 0, () => completeSubnetAssociation(s, record, association.associationId, cidr6));
   return { subnetId: subnet.subnetId, ipv6CidrBlockAssociation: structuredClone(association) };
+}
+
+export function disassociateVpcCidrBlock(s: ModelState, input: { associationId: string }): VpcCidrBlockResult {
+  for (const record of s.vpcs.values()) {
+    const { vpc } = record;
+    const v4 = vpc.cidrBlockAssociations.find((a) => a.associationId === input.associationId && LIVE_STATES.has(a.state));
+    const v6 = vpc.ipv6CidrBlockAssociations.find((a) => a.associationId === input.associationId && LIVE_STATES.has(a.state));
+    const association = v4 ?? v6;
+    if (association === undefined) continue;
+    const text = v4 ? v4.cidrBlock : (v6 as VpcIpv6CidrBlockAssociation).ipv6CidrBlock;
+    if (v4 && v4.cidrBlock === vpc.cidrBlock) {
+      throw new Ec2Error(
+        "OperationNotPermitted",
+        `The vpc CIDR block with association ID ${input.associationId} may not be disassociated. It is the primary IPv4 CIDR block of the VPC`,
+      );
+    }
+    const inUse = [...s.subnets.values()].some((r) => {
+      if (r.subnet.vpcId !== vpc.vpcId) return false;
+      if (v4) return cidrsOverlap(r.pool.cidr, parseCidr4(text) as Cidr4);
+      return r.subnet.ipv6CidrBlockAssociations.some((a) => LIVE_STATES.has(a.state) && cidrs6Overlap(parseCidr6(a.ipv6CidrBlock) as Cidr6, parseCidr6(text) as Cidr6));
+    });
+    if (inUse) throw new Ec2Error("InvalidCidrBlock.InUse", `The vpc ${vpc.vpcId} currently has a subnet within CIDR block ${text}`);
+    association.state = "disassociating";
+    s.clock.after(s.timings.cidrAssociationMs ?? 0, () => completeVpcDisassociation(s, vpc.vpcId, input.associationId));
+    return v4 ? { vpcId: vpc.vpcId, cidrBlockAssociation: structuredClone(v4) } : { vpcId: vpc.vpcId, ipv6CidrBlockAssociation: structuredClone(v6!) };
+  }
+  throw new Ec2Error("InvalidVpcCidrBlockAssociationID.NotFound", `The vpc CIDR block association ID '${input.associationId}' does not exist`);
+}
+
+function completeVpcDisassociation(s: ModelState, vpcId: string, associationId: string): void {
+  const record = s.vpcs.get(vpcId);
+  if (!record) return;
+  const { vpc } = record;
+  const v4 = vpc.cidrBlockAssociations.find((a) => a.associationId === associationId && a.state === "disassociating");
+  const v6 = vpc.ipv6CidrBlockAssociations.find((a) => a.associationId === associationId && a.state === "disassociating");
+  if (v4) {
+    v4.state = "disassociated";
+    record.cidrs = record.cidrs.filter((c) => formatCidr4(c) !== v4.cidrBlock);
+    vpc.cidrBlocks = vpc.cidrBlocks.filter((c) => c !== v4.cidrBlock);
+    s.emit({ kind: "vpc-cidr-disassociated", vpc: structuredClone(vpc), cidr: v4.cidrBlock });
+  } else if (v6) {
+    v6.state = "disassociated";
+    record.cidrs6 = record.cidrs6.filter((c) => formatCidr6(c) !== v6.ipv6CidrBlock);
+    vpc.ipv6CidrBlocks = vpc.ipv6CidrBlocks.filter((c) => c !== v6.ipv6CidrBlock);
+    s.emit({ kind: "vpc-cidr-disassociated", vpc: structuredClone(vpc), cidr: v6.ipv6CidrBlock });
+  }
 }
 
 function completeVpcAssociation(s: ModelState, vpcId: string, associationId: string): void {

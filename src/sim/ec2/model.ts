@@ -84,6 +84,14 @@ export class Ec2Model implements Ec2Api {
     return cidrRules.associateSubnetCidrBlock(this.#s, input);
   }
 
+  disassociateVpcCidrBlock(input: { associationId: string }): VpcCidrBlockResult {
+    return cidrRules.disassociateVpcCidrBlock(this.#s, input);
+  }
+
+  deleteSubnet(input: { subnetId: string }): void {
+    vpcRules.deleteSubnet(this.#s, input);
+  }
+
   // ======================= Describe* =======================
 
   describeInstances(input: DescribeInput): PageOf<Instance> {

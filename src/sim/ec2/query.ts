@@ -15,6 +15,7 @@ import type {
   AssignPrivateIpAddressesInput,
   AttachNetworkInterfaceInput,
   CreateNetworkInterfaceInput,
+  CreateSecurityGroupInput,
   CreateSubnetInput,
   DescribeInput,
   ModifyNetworkInterfaceAttributeInput,
@@ -33,6 +34,9 @@ export const ACTIONS = [
   "CreateSubnet",
   "AssociateVpcCidrBlock",
   "AssociateSubnetCidrBlock",
+  "DisassociateVpcCidrBlock",
+  "DeleteSubnet",
+  "CreateSecurityGroup",
   "DescribeInstances",
   "DescribeInstanceTypes",
   "DescribeVpcs",
@@ -67,6 +71,9 @@ export type Ec2Request =
   | { action: "CreateSubnet"; input: CreateSubnetInput }
   | { action: "AssociateVpcCidrBlock"; input: AssociateVpcCidrBlockInput }
   | { action: "AssociateSubnetCidrBlock"; input: AssociateSubnetCidrBlockInput }
+  | { action: "DisassociateVpcCidrBlock"; input: { associationId: string } }
+  | { action: "DeleteSubnet"; input: { subnetId: string } }
+  | { action: "CreateSecurityGroup"; input: CreateSecurityGroupInput }
   | { action: "DescribeInstances"; input: DescribeInput }
   | { action: "DescribeInstanceTypes"; input: DescribeInput }
   | { action: "DescribeVpcs"; input: DescribeInput }
@@ -400,6 +407,17 @@ function associateVpcCidrBlock(p: Params): AssociateVpcCidrBlockInput {
   return out;
 }
 
+function createSecurityGroup(p: Params): CreateSecurityGroupInput {
+  const vpcId = p.str("VpcId");
+  if (vpcId === undefined || vpcId === "") throw new Ec2Error("MissingParameter", "The request must contain the parameter VpcId (vpcsim has no default VPC)");
+  const out: CreateSecurityGroupInput = { vpcId, groupName: p.req("GroupName"), description: p.req("GroupDescription") };
+  const specs = tagSpecifications(p);
+  const wrong = specs.find((s) => s.resourceType !== "security-group");
+  if (wrong) throw new Ec2Error("InvalidParameterValue", `'${wrong.resourceType}' is not a valid taggable resource type for this operation.`);
+  put(out, "tags", nonEmpty(specs.flatMap((s) => s.tags)));
+  return out;
+}
+
 function associateSubnetCidrBlock(p: Params): AssociateSubnetCidrBlockInput {
   if (p.has("Ipv6IpamPoolId")) throw new Ec2Error("InvalidParameterValue", "vpcsim has no IPAM pools (Ipv6IpamPoolId); give Ipv6CidrBlock");
   return { subnetId: p.req("SubnetId"), ipv6CidrBlock: p.req("Ipv6CidrBlock") };
@@ -415,6 +433,12 @@ export function parseInput(action: Ec2Action, params: ReadonlyMap<string, string
       return { action, input: associateVpcCidrBlock(p) };
     case "AssociateSubnetCidrBlock":
       return { action, input: associateSubnetCidrBlock(p) };
+    case "DisassociateVpcCidrBlock":
+      return { action, input: { associationId: p.req("AssociationId") } };
+    case "DeleteSubnet":
+      return { action, input: { subnetId: p.req("SubnetId") } };
+    case "CreateSecurityGroup":
+      return { action, input: createSecurityGroup(p) };
     case "DescribeInstances":
       return { action, input: describe(p, "InstanceId") };
     case "DescribeInstanceTypes":

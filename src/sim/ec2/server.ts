@@ -107,6 +107,13 @@ function execute(api: Ec2Api, region: string, r: Ec2Request): Record<string, Xml
       return writer().associateVpcCidrBlock(api.associateVpcCidrBlock(r.input));
     case "AssociateSubnetCidrBlock":
       return writer().associateSubnetCidrBlock(api.associateSubnetCidrBlock(r.input));
+    case "DisassociateVpcCidrBlock":
+      return writer().associateVpcCidrBlock(api.disassociateVpcCidrBlock(r.input));
+    case "DeleteSubnet":
+      api.deleteSubnet(r.input);
+      return writer().ok();
+    case "CreateSecurityGroup":
+      return writer().createSecurityGroup(api.createSecurityGroup(r.input));
     case "DescribeInstances":
       return writer().describeInstances(api.describeInstances(r.input));
     case "DescribeInstanceTypes":

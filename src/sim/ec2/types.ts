@@ -177,6 +177,8 @@ export type WorldEvent =
   | { kind: "eni-changed"; eni: NetworkInterface } // groups, source/dest check, tags, description
   | { kind: "eni-deleted"; eni: NetworkInterface }
   | { kind: "vpc-cidr-associated"; vpc: Vpc; cidr: string } // IPv4 or IPv6; routed from now on
+  | { kind: "vpc-cidr-disassociated"; vpc: Vpc; cidr: string } // no longer routed nor shown in IMDS
+  | { kind: "subnet-deleted"; subnet: Subnet }
   | { kind: "subnet-cidr-associated"; subnet: Subnet; ipv6Cidr: string };
 
 /** Time as the model sees it; tests and benchmarks may give it a virtual clock. */

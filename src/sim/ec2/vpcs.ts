@@ -1,6 +1,6 @@
 // VPCs and subnets: creation (a VPC with its default security group and the CIDR blocks it starts
 // with, a subnet in one zone with its IPv4 block and optionally a /64), subnet address accounting
-// (AvailableIpAddressCount) and their Describe*. The CIDR blocks' own rules are in cidr-blocks.ts.
+// (AvailableIpAddressCount), DeleteSubnet and their Describe*. The CIDR blocks' own rules are in cidr-blocks.ts.
 
 import type { CreateSubnetInput, DescribeInput, SubnetView } from "./api.ts";
 import { Ec2Error, type PageOf, type Subnet, type Tag, type Vpc } from "./types.ts";
@@ -9,6 +9,7 @@ import { cidrContainsCidr, cidrsOverlap, formatCidr4, parseCidr4, type Cidr4 } f
 import { formatCidr6 } from "../ipv6.ts";
 import { amazonIpv6Association, checkSubnetIpv6Cidr, ipv4Association, newAmazonIpv6Cidr, parseVpcCidr, subnetIpv6Association } from "./cidr-blocks.ts";
 import { SubnetPool } from "./subnet-pool.ts";
+import { checkSecondaryVpcCidr, checkUsableVpcCidr } from "./vpc-cidr-ranges.ts";
 import { PAGING, subnetFilters, vpcFilters } from "./describe-specs.ts";
 import { filterAndPage, selectByIds } from "./describe.ts";
 import { checkNewTags } from "./tags.ts";
@@ -19,6 +20,8 @@ import type { ModelState, SubnetRecord } from "./model-state.ts";
 export function createVpc(s: ModelState, input: { cidrBlock: string; cidrBlocks?: string[]; ipv6?: boolean; tags?: Tag[] }): Vpc {
   const texts = [input.cidrBlock, ...(input.cidrBlocks ?? []).filter((c) => c !== input.cidrBlock)];
   const cidrs = texts.map((text) => parseVpcCidr(text));
+  checkUsableVpcCidr(cidrs[0] as Cidr4);
+  for (const secondary of cidrs.slice(1)) checkSecondaryVpcCidr(cidrs[0] as Cidr4, secondary);
   cidrs.forEach((cidr, i) => {
     if (cidrs.slice(0, i).some((other) => cidrsOverlap(cidr, other))) {
       throw new Ec2Error("InvalidVpc.Range", `The CIDR '${formatCidr4(cidr)}' overlaps another CIDR of the VPC.`);
@@ -84,6 +87,16 @@ export function createSubnet(s: ModelState, input: CreateSubnetInput): Subnet {
     pool: new SubnetPool(cidr, cidr6, s.random),
   });
   return structuredClone(subnet);
+}
+
+/** DeleteSubnet: refused while any network interface is in it (EC2's DependencyViolation). */
+export function deleteSubnet(s: ModelState, input: { subnetId: string }): void {
+  const record = s.subnetRecord(input.subnetId);
+  if ([...s.enis.values()].some((r) => r.eni.subnetId === input.subnetId)) {
+    throw new Ec2Error("DependencyViolation", `The subnet '${input.subnetId}' has dependencies and cannot be deleted.`);
+  }
+  s.subnets.delete(input.subnetId);
+  s.emit({ kind: "subnet-deleted", subnet: structuredClone(record.subnet) });
 }
 
 /** Fault injection: hide `count` free addresses of a subnet, as if other tenants took them (0 lifts it). */

@@ -442,6 +442,9 @@ export class ResponseWriter {
       vpcId: out.vpcId,
     };
   }
+  createSecurityGroup(g: SecurityGroup): Record<string, XmlValue> {
+    return { groupId: g.groupId, securityGroupArn: `arn:aws:ec2:${this.#region}:${g.ownerId}:security-group/${g.groupId}`, tagSet: tagSet(g.tags) };
+  }
   associateSubnetCidrBlock(out: SubnetCidrBlockResult): Record<string, XmlValue> {
     return { ipv6CidrBlockAssociation: subnetIpv6AssociationXml(out.ipv6CidrBlockAssociation), subnetId: out.subnetId };
   }

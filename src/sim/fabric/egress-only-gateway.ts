@@ -60,4 +60,9 @@ export class EgressOnlyGateway {
   async routeToVpc(cidr6: string): Promise<void> {
     await ipBatch(this.#netns, [`route replace ${cidr6} via ${TRANSFER6_ROUTER_ADDRESS} dev ${IGW_ROUTER_LINK}`]);
   }
+
+  /** Forgets a VPC IPv6 CIDR (disassociated). Idempotent. */
+  async unrouteVpc(cidr6: string): Promise<void> {
+    await ipBatch(this.#netns, [`route del ${cidr6} via ${TRANSFER6_ROUTER_ADDRESS} dev ${IGW_ROUTER_LINK}`]).catch(() => undefined); // already gone
+  }
 }

@@ -133,6 +133,20 @@ describe("fabric in network namespaces", { skip }, () => {
     assert.equal(await tcpRead(a, EXTERNAL_HOST_ADDRESS, 7, 400), undefined, "unmapped again");
   });
 
+  test("a VPC CIDR disassociated is no longer blackholed in the router nor routed back by the gateway; adding it again restores both", async () => {
+    const blackholes = async () => (await run("ip", ["-n", fabric.routerNetns, "route", "show", "type", "blackhole"])).stdout;
+    const igwRoutes = async () => (await run("ip", ["-n", fabric.igwNetns, "route", "show"])).stdout;
+    await fabric.addVpcCidr("100.65.0.0/16");
+    assert.match(await blackholes(), /^blackhole 100\.65\.0\.0\/16/m);
+    assert.match(await igwRoutes(), /^100\.65\.0\.0\/16 via/m);
+    await fabric.removeVpcCidr("100.65.0.0/16");
+    await fabric.removeVpcCidr("100.65.0.0/16"); // idempotent
+    assert.doesNotMatch(await blackholes(), /100\.65\.0\.0/);
+    assert.doesNotMatch(await igwRoutes(), /100\.65\.0\.0/);
+    assert.ok(!fabric.vpcCidrs.includes("100.65.0.0/16"));
+    assert.match(await blackholes(), /^blackhole 100\.64\.0\.0\/16/m, "the other secondary block stays");
+  });
+
   test("detach and remove clean up after themselves and are idempotent", async () => {
     const link = (await run("ip", ["-n", fabric.routerNetns, "-o", "link", "show"])).stdout;
     assert.match(link, /vaaaaaaaaaa0011/);

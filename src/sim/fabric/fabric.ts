@@ -242,6 +242,28 @@ export class Fabric {
     return this.#track(this.#addVpcCidr(cidrText));
   }
 
+  /** Stops routing a VPC CIDR (disassociated): the reverse of addVpcCidr. Idempotent. */
+  removeVpcCidr(cidrText: string): Promise<void> {
+    return this.#track(this.#removeVpcCidr(cidrText));
+  }
+
+  async #removeVpcCidr(cidrText: string): Promise<void> {
+    this.#checkLive();
+    const text = canonicalVpcCidr(cidrText);
+    await this.#serial.run("vpc", async () => {
+      await this.#router.unBlackhole(text);
+      if (isIpv6Text(text)) {
+        await this.#eigw.unrouteVpc(text);
+        const at = this.#vpcCidrs6.indexOf(text);
+        if (at >= 0) this.#vpcCidrs6.splice(at, 1);
+      } else {
+        await this.#igw.unrouteVpc(text);
+        const at = this.#vpcCidrs.findIndex((known) => formatCidr(known) === text);
+        if (at >= 0) this.#vpcCidrs.splice(at, 1);
+      }
+    });
+  }
+
   async #addVpcCidr(cidrText: string): Promise<void> {
     this.#checkLive();
     const text = canonicalVpcCidr(cidrText);

@@ -91,6 +91,11 @@ export class InternetGateway {
     await ipBatch(this.netns, [`route replace ${cidr} via ${TRANSFER_ROUTER_ADDRESS} dev ${IGW_ROUTER_LINK}`]);
   }
 
+  /** Forgets a VPC CIDR (disassociated). Idempotent. */
+  async unrouteVpc(cidr: string): Promise<void> {
+    await ipBatch(this.netns, [`route del ${cidr} via ${TRANSFER_ROUTER_ADDRESS} dev ${IGW_ROUTER_LINK}`]).catch(() => undefined); // already gone
+  }
+
   /**
    * Maps a public address 1:1 to a private one (undefined removes the mapping). A public address
    * moves if it was mapped to another private address (as an Elastic IP re-association does).

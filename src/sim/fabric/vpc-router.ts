@@ -87,6 +87,11 @@ export class VpcRouter {
     await ipBatch(this.netns, [`route replace blackhole ${cidr}`]);
   }
 
+  /** Stops dropping a VPC CIDR that is no longer the VPC's (its addresses go to the gateway again). Idempotent. */
+  async unBlackhole(cidr: string): Promise<void> {
+    await ipBatch(this.netns, [`route del blackhole ${cidr}`]).catch(() => undefined); // already gone
+  }
+
   /** Puts a subnet's router address on lo, so instances in it reach their gateway. Idempotent. */
   async addGateway(gateway: string): Promise<void> {
     if (this.#gateways.has(gateway)) return;

@@ -72,8 +72,11 @@ export class ImdsView {
       case "eni-deleted":
         return event.eni.attachment ? [event.eni.attachment.instanceId] : [];
       case "vpc-cidr-associated":
+      case "vpc-cidr-disassociated":
         // Every ENI shows its VPC's CIDR blocks.
         return this.instancesWithEnisWhere((eni) => eni.vpcId === event.vpc.vpcId);
+      case "subnet-deleted":
+        return []; // no ENI is in a subnet EC2 lets be deleted
       case "subnet-cidr-associated":
         return this.instancesWithEnisWhere((eni) => eni.subnetId === event.subnet.subnetId);
     }
