@@ -145,6 +145,11 @@ export function assembleRootfs(rootfs: string): void {
   mkdirSync(join(app, "dist"));
   copyFileSync(plugin, join(app, "dist", "vpc-cni"));
   chmodSync(join(app, "dist", "vpc-cni"), 0o755);
+  // egress-cni, which the agent installs beside vpc-cni (the conflist chains it after vpc-cni).
+  const egress = join(ROOT, "dist", "egress-cni");
+  if (!existsSync(egress)) fail(`${egress} is missing: build the plugins first (npm run build)`);
+  copyFileSync(egress, join(app, "dist", "egress-cni"));
+  chmodSync(join(app, "dist", "egress-cni"), 0o755);
   link(rootfs, "app/vpc-cni", "dist/vpc-cni");
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as Record<string, unknown>;
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: pkg["name"], version: pkg["version"], license: pkg["license"], private: true, type: "module" }, null, 2) + "\n");

@@ -1,4 +1,5 @@
-// Builds the `vpc-cni` CNI plugin as one self-contained executable (dist/vpc-cni): the plugin's code
+// Builds the `vpc-cni` CNI plugin (and `egress-cni`, chained after it) as self-contained executables
+// (dist/vpc-cni, dist/egress-cni): the plugin's code
 // bundled by esbuild (only what it imports: no AWS SDK, no Kubernetes client), packed with V8's code
 // cache into a copy of the project's pinned Node.js as a single executable application. Runtimes exec
 // it from minimal environments (podman's cleanup runs with PATH and little else), so it must not
@@ -32,37 +33,44 @@ function quiet(cmd: string, args: string[]): void {
     throw new Error(`build step failed: ${cmd} ${args.join(" ")}: ${e.message}`);
   }
 }
-const bundle = join(work, "vpc-cni.cjs");
-const metafile = join(work, "meta.json");
-execFileSync(bin("esbuild"), [
-  join(ROOT, "src/plugin/main.ts"),
-  "--bundle",
-  "--platform=node",
-  "--format=cjs",
-  "--target=node24",
-  "--minify",
-  "--legal-comments=none",
-  `--outfile=${bundle}`,
-  `--metafile=${metafile}`,
-  "--log-level=warning",
-], { stdio: "inherit" });
-// Tests and their helpers (*.test.ts, *.test-support.ts) are never shipped: an import of one from
-// production code fails the build instead of growing the plugin.
-const testCode = Object.keys((JSON.parse(readFileSync(metafile, "utf8")) as { inputs: Record<string, unknown> }).inputs).filter((input) => /\.test(-support)?\.ts$/.test(input));
-if (testCode.length > 0) throw new Error(`the plugin bundle would ship test code: ${testCode.join(", ")}`);
+/** One plugin: its entry bundled, then packed with the pinned Node.js as a single executable. */
+function buildExecutable(name: string, entry: string): void {
+  const bundle = join(work, `${name}.cjs`);
+  const metafile = join(work, `${name}.meta.json`);
+  execFileSync(bin("esbuild"), [
+    join(ROOT, entry),
+    "--bundle",
+    "--platform=node",
+    "--format=cjs",
+    "--target=node24",
+    "--minify",
+    "--legal-comments=none",
+    `--outfile=${bundle}`,
+    `--metafile=${metafile}`,
+    "--log-level=warning",
+  ], { stdio: "inherit" });
+  // Tests and their helpers (*.test.ts, *.test-support.ts) are never shipped: an import of one from
+  // production code fails the build instead of growing the plugin.
+  const testCode = Object.keys((JSON.parse(readFileSync(metafile, "utf8")) as { inputs: Record<string, unknown> }).inputs).filter((input) => /\.test(-support)?\.ts$/.test(input));
+  if (testCode.length > 0) throw new Error(`the ${name} bundle would ship test code: ${testCode.join(", ")}`);
 
-const seaConfig = join(work, "sea.json");
-const blob = join(work, "sea.blob");
-writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
-const node = realpathSync(bin("node"));
-quiet(node, ["--experimental-sea-config", seaConfig]);
+  const seaConfig = join(work, `${name}.sea.json`);
+  const blob = join(work, `${name}.sea.blob`);
+  writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+  const node = realpathSync(bin("node"));
+  quiet(node, ["--experimental-sea-config", seaConfig]);
 
-const exe = join(work, "vpc-cni");
-copyFileSync(node, exe);
-quiet(bin("postject"), [exe, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE]);
-chmodSync(exe, 0o755);
-renameSync(exe, join(out, "vpc-cni"));
-renameSync(bundle, join(out, "vpc-cni.cjs"));
+  const exe = join(work, name);
+  copyFileSync(node, exe);
+  quiet(bin("postject"), [exe, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE]);
+  chmodSync(exe, 0o755);
+  renameSync(exe, join(out, name));
+  renameSync(bundle, join(out, `${name}.cjs`));
+  const size = (statSync(join(out, `${name}.cjs`)).size / 1024).toFixed(0);
+  process.stdout.write(`built ${join(out, name)} (plugin code ${size} KiB, bundled)\n`);
+}
+
+// vpc-cni, and egress-cni, the plugin chained after it for the pods' other address family.
+buildExecutable("vpc-cni", "src/plugin/main.ts");
+buildExecutable("egress-cni", "src/egress-cni/main.ts");
 rmSync(work, { recursive: true, force: true });
-const size = (statSync(join(out, "vpc-cni.cjs")).size / 1024).toFixed(0);
-process.stdout.write(`built ${join(out, "vpc-cni")} (plugin code ${size} KiB, bundled)\n`);

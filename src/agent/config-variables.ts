@@ -44,7 +44,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   ref("POD_SECURITY_GROUP_ENFORCING_MODE", "strict", "strict or standard: how traffic of pods with their own security groups is routed."),
   // Address family
   ref("ENABLE_IPv4", "true", "IPv4 pods. Exactly one of ENABLE_IPv4 and ENABLE_IPv6 must be true (aws-node's code defaults this to false; its manifest to true)."),
-  ref("ENABLE_IPv6", "false", "IPv6 pods (one /80 prefix per ENI). Needs ENABLE_PREFIX_DELEGATION=true and ENABLE_IPv4=false; no custom networking."),
+  ref("ENABLE_IPv6", "false", "IPv6 pods: one /80 prefix on the primary ENI, no warm pool, no further ENIs. Needs ENABLE_PREFIX_DELEGATION=true, ENABLE_IPv4=false and a Nitro or bare-metal instance; no custom networking."),
+  ref("ENABLE_V4_EGRESS", "true", "IPv6 nodes: egress-cni gives each pod an IPv4 address from 169.254.172.0/22 and SNATs its IPv4 traffic to the node's IPv4 address."),
+  ref("ENABLE_V6_EGRESS", "false", "IPv4 nodes: egress-cni gives each pod an IPv6 address from fd00::ac:00/118 and SNATs its IPv6 traffic to the node's IPv6 address (needs one)."),
+  // The conflist's chain
+  ref("ENABLE_BANDWIDTH_PLUGIN", "false", "Chain the bandwidth plugin (kubernetes.io/ingress-bandwidth and egress-bandwidth) after portmap."),
+  own("VPC_CNI_EGRESS_IPAM_DIR", "/run/cni/v6pd/egress-v4-ipam (IPv6) or /run/cni/v4pd/egress-v6-ipam (IPv4)", "egress-cni's address allocator directory (the conflist's ipam.dataDir); aws-node's fixed paths by default. Give each node its own when several share a machine."),
+  ref("DISABLE_POD_V6", "false", "Chain the tuning plugin to turn IPv6 off in every pod's namespace."),
   // Host networking
   ref("AWS_VPC_K8S_CNI_EXTERNALSNAT", "false", "If true, the node does not SNAT pod traffic leaving the VPC (a NAT gateway does)."),
   ref("AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS", "", "Comma-separated IPv4 CIDRs that pod traffic reaches without SNAT, like the VPC's own CIDRs."),
@@ -74,6 +80,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   ref("AWS_VPC_K8S_CNI_LOG_FILE", "$VPC_CNI_LOG_DIR/ipamd.log", "Agent log: stdout, stderr or an absolute file path."),
   ref("AWS_VPC_K8S_PLUGIN_LOG_LEVEL", "Debug", "Plugin log level: debug, info, warn, error or fatal (any case)."),
   ref("AWS_VPC_K8S_PLUGIN_LOG_FILE", "$VPC_CNI_LOG_DIR/plugin.log", "Plugin log: stderr or an absolute file path (not stdout, which carries the CNI protocol)."),
+  ref("AWS_VPC_K8S_EGRESS_V4_PLUGIN_LOG_FILE", "$VPC_CNI_LOG_DIR/egress-v4-plugin.log", "egress-cni's log on IPv6 nodes: stderr or an absolute file path."),
+  ref("AWS_VPC_K8S_EGRESS_V6_PLUGIN_LOG_FILE", "$VPC_CNI_LOG_DIR/egress-v6-plugin.log", "egress-cni's log on IPv4 nodes with ENABLE_V6_EGRESS: stderr or an absolute file path."),
   // Kubernetes
   ref("MY_NODE_NAME", "", "This node's Kubernetes name (downward API); without it the agent runs without the Kubernetes API."),
   ref("MY_POD_NAME", "", "The agent's own pod (downward API): its events (MissingIAMPermissions, address exhaustion) are about it."),

@@ -81,6 +81,20 @@ export type PathsConfig = {
   readonly cniConfDir: string;
 };
 
+/** What the conflist chains after vpc-cni (reference §1.3): egress-cni, portmap, bandwidth, tuning. */
+export type CniChainConfig = {
+  /** ENABLE_V4_EGRESS: IPv4 egress for IPv6 pods (egress-cni's "enabled" on IPv6 nodes). */
+  readonly v4Egress: boolean;
+  /** ENABLE_V6_EGRESS: IPv6 egress for IPv4 pods (egress-cni's "enabled" on IPv4 nodes, given a node IPv6). */
+  readonly v6Egress: boolean;
+  readonly bandwidthPlugin: boolean;
+  readonly disablePodV6: boolean;
+  /** egress-cni's log: AWS_VPC_K8S_EGRESS_V4_PLUGIN_LOG_FILE on IPv6 nodes, ..._V6_... on IPv4 nodes. */
+  readonly egressLogFile: LogDestination;
+  /** egress-cni's host-local data directory (VPC_CNI_EGRESS_IPAM_DIR). */
+  readonly egressIpamDir: string;
+};
+
 export type ObservabilityConfig = {
   /** null when DISABLE_INTROSPECTION. */
   readonly introspectionBind: BindAddress | null;
@@ -107,6 +121,7 @@ export type AgentConfig = {
   readonly eni: EniManagementConfig;
   readonly paths: PathsConfig;
   readonly observability: ObservabilityConfig;
+  readonly cniChain: CniChainConfig;
 };
 
 
@@ -133,6 +148,7 @@ const OTHER_OWN_VARIABLES = new Set(["VPC_CNI_VERSION"]);
 export function loadConfig(env: Env): LoadConfigResult {
   const r = new ConfigReader(env);
   const { enableIpv4, enableIpv6, ipFamily } = readAddressFamily(r);
+  const logDir = r.read("VPC_CNI_LOG_DIR", parseAbsolutePath);
   const config: AgentConfig = {
     ipFamily,
     enableIpv4,
@@ -144,7 +160,8 @@ export function loadConfig(env: Env): LoadConfigResult {
     hostNetwork: readHostNetwork(r, ipFamily),
     eni: readEniManagement(r, ipFamily),
     paths: readPaths(r),
-    observability: readObservability(r),
+    observability: readObservability(r, logDir),
+    cniChain: readCniChain(r, ipFamily, logDir),
   };
   checkAcrossVariables(r, config);
   warnAboutUnusedVariables(r, config);
@@ -240,8 +257,7 @@ function readPaths(r: ConfigReader): PathsConfig {
   };
 }
 
-function readObservability(r: ConfigReader): ObservabilityConfig {
-  const logDir = r.read("VPC_CNI_LOG_DIR", parseAbsolutePath);
+function readObservability(r: ConfigReader, logDir: string): ObservabilityConfig {
   const introspectionBind = r.read("INTROSPECTION_BIND_ADDRESS", parseBindAddress);
   const metricsBind = r.read("VPC_CNI_METRICS_BIND_ADDRESS", parseBindAddress);
   return {
@@ -251,6 +267,19 @@ function readObservability(r: ConfigReader): ObservabilityConfig {
     logFile: r.read("AWS_VPC_K8S_CNI_LOG_FILE", (t) => parseLogDestination(t, true), { kind: "file", path: `${logDir}/ipamd.log` }),
     pluginLogLevel: r.read("AWS_VPC_K8S_PLUGIN_LOG_LEVEL", (t) => parseChoice(t, LOG_LEVELS)),
     pluginLogFile: r.read("AWS_VPC_K8S_PLUGIN_LOG_FILE", (t) => parseLogDestination(t, false), { kind: "file", path: `${logDir}/plugin.log` }),
+  };
+}
+
+function readCniChain(r: ConfigReader, ipFamily: IpFamily, logDir: string): CniChainConfig {
+  const v4Log = r.read("AWS_VPC_K8S_EGRESS_V4_PLUGIN_LOG_FILE", (t) => parseLogDestination(t, false), { kind: "file", path: `${logDir}/egress-v4-plugin.log` });
+  const v6Log = r.read("AWS_VPC_K8S_EGRESS_V6_PLUGIN_LOG_FILE", (t) => parseLogDestination(t, false), { kind: "file", path: `${logDir}/egress-v6-plugin.log` });
+  return {
+    v4Egress: r.bool("ENABLE_V4_EGRESS"),
+    v6Egress: r.bool("ENABLE_V6_EGRESS"),
+    bandwidthPlugin: r.bool("ENABLE_BANDWIDTH_PLUGIN"),
+    disablePodV6: r.bool("DISABLE_POD_V6"),
+    egressLogFile: ipFamily === "ipv6" ? v4Log : v6Log,
+    egressIpamDir: r.read("VPC_CNI_EGRESS_IPAM_DIR", parseAbsolutePath, ipFamily === "ipv6" ? "/run/cni/v6pd/egress-v4-ipam" : "/run/cni/v4pd/egress-v6-ipam"),
   };
 }
 
@@ -276,6 +305,9 @@ function checkAcrossVariables(r: ConfigReader, config: AgentConfig): void {
     if (!pool.prefixDelegation) r.refuse("ENABLE_PREFIX_DELEGATION", "true when ENABLE_IPv6 is true: IPv6 pods get addresses from /80 prefixes", [shown("ENABLE_IPv6", true)]);
     if (eni.customNetworking) r.refuse("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", "false when ENABLE_IPv6 is true: custom networking is IPv4 only", [shown("ENABLE_IPv6", true)]);
   }
+  if (ipFamily === "ipv4" && config.cniChain.v6Egress) {
+    r.refuse("ENABLE_V6_EGRESS", "false: IPv6 egress for IPv4 pods is not built yet in this version (egress-cni gives IPv6 pods IPv4 egress only)");
+  }
   const introspection = observability.introspectionBind;
   const metrics = observability.metricsBind;
   if (introspection !== null && metrics !== null && sameListener(introspection, metrics)) {
@@ -298,13 +330,20 @@ function checkAcrossVariables(r: ConfigReader, config: AgentConfig): void {
 function warnAboutUnusedVariables(r: ConfigReader, config: AgentConfig): void {
   const { pool, hostNetwork, eni } = config;
   const targets = pool.warmIpTarget > 0 || pool.minimumIpTarget > 0;
-  if (r.isSet("WARM_ENI_TARGET") && (targets || pool.prefixDelegation)) {
-    r.warnings.push(`WARM_ENI_TARGET has no effect ${targets ? "while WARM_IP_TARGET or MINIMUM_IP_TARGET is set" : "with prefix delegation"}`);
+  if (config.ipFamily === "ipv6") {
+    const poolVariables = ["WARM_ENI_TARGET", "WARM_IP_TARGET", "MINIMUM_IP_TARGET", "WARM_PREFIX_TARGET", "MAX_ENI"].filter((name) => r.isSet(name));
+    if (poolVariables.length > 0) r.warnings.push(`${poolVariables.join(", ")} ${poolVariables.length === 1 ? "has" : "have"} no effect with ENABLE_IPv6: one /80 on the primary ENI serves every pod, there is no warm pool`);
+  } else {
+    if (r.isSet("WARM_ENI_TARGET") && (targets || pool.prefixDelegation)) {
+      r.warnings.push(`WARM_ENI_TARGET has no effect ${targets ? "while WARM_IP_TARGET or MINIMUM_IP_TARGET is set" : "with prefix delegation"}`);
+    }
+    if (r.isSet("WARM_PREFIX_TARGET") && !pool.prefixDelegation) r.warnings.push("WARM_PREFIX_TARGET has no effect without ENABLE_PREFIX_DELEGATION");
+    else if (r.isSet("WARM_PREFIX_TARGET") && targets) r.warnings.push("WARM_PREFIX_TARGET has no effect while WARM_IP_TARGET or MINIMUM_IP_TARGET is set");
   }
-  if (r.isSet("WARM_PREFIX_TARGET") && !pool.prefixDelegation) r.warnings.push("WARM_PREFIX_TARGET has no effect without ENABLE_PREFIX_DELEGATION");
-  else if (r.isSet("WARM_PREFIX_TARGET") && targets) r.warnings.push("WARM_PREFIX_TARGET has no effect while WARM_IP_TARGET or MINIMUM_IP_TARGET is set");
   if (hostNetwork.externalSnat && hostNetwork.excludeSnatCidrs.length > 0) r.warnings.push("AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS has no effect with AWS_VPC_K8S_CNI_EXTERNALSNAT=true");
   if (hostNetwork.podMtu > hostNetwork.eniMtu) r.warnings.push(`POD_MTU ${hostNetwork.podMtu} is above AWS_VPC_ENI_MTU ${hostNetwork.eniMtu}: pods' large packets will be dropped or fragmented`);
+  if (config.ipFamily === "ipv6" && r.isSet("ENABLE_V6_EGRESS")) r.warnings.push("ENABLE_V6_EGRESS has no effect on IPv6 nodes (IPv6 is the pods' own family)");
+  if (config.ipFamily === "ipv4" && r.isSet("ENABLE_V4_EGRESS")) r.warnings.push("ENABLE_V4_EGRESS has no effect on IPv4 nodes (IPv4 is the pods' own family)");
   if (eni.imdsOnlyMode) r.warnings.push("ENABLE_IMDS_ONLY_MODE: no EC2 changes and no leaked-ENI clean-up");
   for (const name of DEPRECATED_NO_OPS) if (r.isSet(name)) r.warnings.push(`${name} is deprecated and has no effect`);
   const known = new Set(CONFIG_VARIABLES.map((v) => v.name));

@@ -131,7 +131,7 @@ async function run(): Promise<number> {
         handlers: agentRpcHandlers({ agent, datastore, config, lifecycle, budget, now, log }),
       }),
     );
-    installCni(config, metrics, log);
+    installCni(config, { ipv4: identity.primaryIp, ipv6: identity.primaryIpv6 }, metrics, log);
 
     agent.start();
     lifecycle.serving();

@@ -17,7 +17,7 @@ import { introspectionSource } from "./introspection-source.ts";
 import { startIntrospectionServer } from "./observability/introspection.ts";
 import type { AgentLogger } from "./observability/log.ts";
 import { startMetricsServer, type AgentMetrics } from "./observability/metrics.ts";
-import { installPlugin, pluginSource, writeConflist } from "./cni-install.ts";
+import { installPlugins, pluginSource, writeConflist, type NodeAddresses } from "./cni-install.ts";
 import { createEc2Client, ec2Context, type Ec2, type Ec2CallEvent } from "../aws/ec2-client.ts";
 import { Imds } from "../aws/imds.ts";
 import { loadInstanceLimits } from "../aws/instance-limits.ts";
@@ -130,12 +130,12 @@ export async function initialiseNode(o: {
   });
 }
 
-/** The plugin executable and the conflist into the node's CNI directories. */
-export function installCni(config: AgentConfig, metrics: AgentMetrics, log: Log): void {
+/** The plugin executables and the conflist into the node's CNI directories. */
+export function installCni(config: AgentConfig, node: NodeAddresses, metrics: AgentMetrics, log: Log): void {
   try {
-    const installed = installPlugin(pluginSource(process.env), config.paths.cniBinDir);
-    const written = writeConflist(config);
-    log("info", `installed ${installed} and ${written}`);
+    const installed = installPlugins(pluginSource(process.env), config.paths.cniBinDir);
+    const written = writeConflist(config, node, (message) => log("warn", message));
+    log("info", `installed ${installed.join(", ")} and ${written}`);
   } catch (err) {
     // The agent still serves (pods already on the node keep working); the runtime just cannot
     // start new pods until the plugin is in place, which the log and status make plain.

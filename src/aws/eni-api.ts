@@ -3,6 +3,7 @@
 // observer, clock) as its first parameter and fails with an AwsApiError carrying EC2's code.
 
 import {
+  AssignIpv6AddressesCommand,
   AssignPrivateIpAddressesCommand,
   AttachNetworkInterfaceCommand,
   CreateNetworkInterfaceCommand,
@@ -44,6 +45,8 @@ export interface Ec2Eni {
   attachment: EniAttachment | undefined;
   privateIps: string[]; // primary first
   ipv4Prefixes: string[];
+  /** IPv6 /80 prefixes, in EC2's order. */
+  ipv6Prefixes: string[];
   securityGroupIds: string[];
   tags: Record<string, string>;
 }
@@ -73,6 +76,7 @@ export function toEni(n: NetworkInterface): Ec2Eni {
           },
     privateIps: ips.map((p) => p.PrivateIpAddress ?? "").filter((p) => p !== ""),
     ipv4Prefixes: (n.Ipv4Prefixes ?? []).map((p) => p.Ipv4Prefix ?? "").filter((p) => p !== ""),
+    ipv6Prefixes: (n.Ipv6Prefixes ?? []).map((p) => p.Ipv6Prefix ?? "").filter((p) => p !== ""),
     securityGroupIds: (n.Groups ?? []).map((g) => g.GroupId ?? "").filter((g) => g !== ""),
     tags: fromSdkTags(n.TagSet),
   };
@@ -283,6 +287,13 @@ export async function assignPrefixes(ec2: Ec2, eniId: string, count: number): Pr
   if (!(count >= 1)) return [];
   const out = await ec2Call(ec2, "allocIPv4Prefixes", new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, Ipv4PrefixCount: count }));
   return (out.AssignedIpv4Prefixes ?? []).map((a) => a.Ipv4Prefix ?? "").filter((a) => a !== "");
+}
+
+/** Asks EC2 for `count` /80 prefixes on the ENI (reference AllocIPv6Prefixes: Ipv6PrefixCount=1); returns them. */
+export async function assignIpv6Prefixes(ec2: Ec2, eniId: string, count: number): Promise<string[]> {
+  if (!(count >= 1)) return [];
+  const out = await ec2Call(ec2, "allocIPv6Prefixes", new AssignIpv6AddressesCommand({ NetworkInterfaceId: eniId, Ipv6PrefixCount: count }));
+  return (out.AssignedIpv6Prefixes ?? []).filter((p) => p !== "");
 }
 
 export async function unassignIps(ec2: Ec2, eniId: string, ips: readonly string[]): Promise<void> {

@@ -16,6 +16,8 @@ export interface InstanceIdentity {
   region: string;
   primaryMac: string;
   primaryIp: string;
+  /** IMDS `ipv6`: the instance's IPv6 address; undefined when it has none (404). */
+  primaryIpv6?: string | undefined;
   primaryEniId: string;
   subnetId: string;
   vpcId: string;
@@ -36,6 +38,15 @@ export interface ImdsEni {
   ipv4Prefixes: string[];
   securityGroupIds: string[];
   vpcIpv4Cidrs: string[];
+}
+
+/** The IPv6 side of one ENI (read on IPv6 nodes and for IPv6 egress only). */
+export interface ImdsEniIpv6 {
+  ipv6s: string[];
+  /** /80 prefixes (`ipv6-prefix`). */
+  ipv6Prefixes: string[];
+  subnetIpv6Cidrs: string[];
+  vpcIpv6Cidrs: string[];
 }
 
 export interface ImdsOptions {
@@ -108,12 +119,13 @@ export class Imds {
   }
 
   async identity(): Promise<InstanceIdentity> {
-    const [instanceId, instanceType, availabilityZone, primaryMac, primaryIp, doc] = await Promise.all([
+    const [instanceId, instanceType, availabilityZone, primaryMac, primaryIp, primaryIpv6, doc] = await Promise.all([
       this.meta("instance-id"),
       this.meta("instance-type"),
       this.meta("placement/availability-zone"),
       this.meta("mac"),
       this.meta("local-ipv4"),
+      this.metaOptional("ipv6"),
       this.getOptional("dynamic/instance-identity/document"),
     ]);
     let region = availabilityZone.replace(/[a-z]$/, "");
@@ -129,7 +141,8 @@ export class Imds {
     }
     const eni = `network/interfaces/macs/${primaryMac}/`;
     const [primaryEniId, subnetId, vpcId] = await Promise.all([this.meta(eni + "interface-id"), this.meta(eni + "subnet-id"), this.meta(eni + "vpc-id")]);
-    return { instanceId, instanceType, availabilityZone, region, primaryMac, primaryIp, primaryEniId, subnetId, vpcId, accountId };
+    const ipv6 = primaryIpv6?.trim();
+    return { instanceId, instanceType, availabilityZone, region, primaryMac, primaryIp, primaryIpv6: ipv6 === "" ? undefined : ipv6, primaryEniId, subnetId, vpcId, accountId };
   }
 
   /** The region from the identity document (for building the EC2 client without AWS_REGION). */
@@ -174,6 +187,18 @@ export class Imds {
       securityGroupIds: sgs,
       vpcIpv4Cidrs: vpcCidrs,
     };
+  }
+
+  /** One ENI's IPv6 addresses, /80 prefixes and its subnet's and VPC's IPv6 blocks. */
+  async eniIpv6(mac: string): Promise<ImdsEniIpv6> {
+    const at = `meta-data/network/interfaces/macs/${mac}/`;
+    const [ipv6s, ipv6Prefixes, subnetIpv6Cidrs, vpcIpv6Cidrs] = await Promise.all([
+      this.list(at + "ipv6s"),
+      this.list(at + "ipv6-prefix"),
+      this.list(at + "subnet-ipv6-cidr-blocks"),
+      this.list(at + "vpc-ipv6-cidr-blocks"),
+    ]);
+    return { ipv6s, ipv6Prefixes, subnetIpv6Cidrs, vpcIpv6Cidrs };
   }
 
   /** Every attached ENI, in device-number order. An ENI that vanishes between the list and its read is left out. */

@@ -34,6 +34,17 @@ describe("node sysctls", { skip }, () => {
     assert.deepEqual(await ensureNodeSysctls({ netns: node.netns }, "eth0", { rpFilter: false }), []);
   });
 
+  it("on IPv6 nodes: IPv6 on, accept_ra=2 on the primary interface, IPv6 forwarding (ENABLE_V6_EGRESS: the last two)", async () => {
+    const node = await createTestNode(prefix);
+    await run("ip", ["netns", "exec", node.netns, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=0", "net.ipv6.conf.eth0.accept_ra=1", "net.ipv6.conf.all.disable_ipv6=1"]);
+    assert.deepEqual(await ensureNodeSysctls({ netns: node.netns }, "eth0", { v6Egress: true }), ["net/ipv4/conf/eth0/rp_filter", "net/ipv4/ip_forward", "net/ipv6/conf/eth0/accept_ra", "net/ipv6/conf/all/forwarding"]);
+    assert.equal(await sysctl(node.netns, "net.ipv6.conf.all.disable_ipv6"), "1", "ENABLE_V6_EGRESS alone leaves disable_ipv6 as it is");
+    assert.deepEqual(await ensureNodeSysctls({ netns: node.netns }, "eth0", { ipv6: true }), ["net/ipv6/conf/all/disable_ipv6"]);
+    assert.equal(await sysctl(node.netns, "net.ipv6.conf.eth0.accept_ra"), "2");
+    assert.equal(await sysctl(node.netns, "net.ipv6.conf.all.forwarding"), "1");
+    assert.deepEqual(await ensureNodeSysctls({ netns: node.netns }, "eth0", { ipv6: true }), []);
+  });
+
   it("with a read-only /proc/sys (an unprivileged container) it succeeds when the init container set them, and fails plainly when not", async () => {
     const node = await createTestNode(prefix);
     await ensureNodeSysctls({ netns: node.netns }, "eth0");

@@ -15,10 +15,18 @@ export async function ensureSysctl(target: NetnsOption, key: string, value: stri
   return true;
 }
 
-/** Sets the node's sysctls for its primary interface `primaryIf`; returns the keys that had to be written. */
-export async function ensureNodeSysctls(target: NetnsOption, primaryIf: string, options: { rpFilter?: boolean } = {}): Promise<string[]> {
+/**
+ * Sets the node's sysctls for its primary interface `primaryIf`; returns the keys that had to be
+ * written. With `ipv6` (ENABLE_IPv6) or `v6Egress` (ENABLE_V6_EGRESS), the reference's IPv6 ones too:
+ * IPv6 on (ENABLE_IPv6 only), router advertisements still accepted on the primary interface although
+ * the node forwards (accept_ra=2, written first: forwarding=1 alone would stop them and let the
+ * RA-learnt default route expire), and IPv6 forwarding.
+ */
+export async function ensureNodeSysctls(target: NetnsOption, primaryIf: string, options: { rpFilter?: boolean; ipv6?: boolean; v6Egress?: boolean } = {}): Promise<string[]> {
   const wanted: [string, string][] = [["net/ipv4/ip_forward", "1"]];
   if (options.rpFilter ?? true) wanted.unshift([`net/ipv4/conf/${primaryIf}/rp_filter`, "2"]);
+  if (options.ipv6) wanted.push(["net/ipv6/conf/all/disable_ipv6", "0"]);
+  if (options.ipv6 || options.v6Egress) wanted.push([`net/ipv6/conf/${primaryIf}/accept_ra`, "2"], ["net/ipv6/conf/all/forwarding", "1"]);
   const written: string[] = [];
   for (const [key, value] of wanted) if (await ensureSysctl(target, key, value)) written.push(key);
   return written;

@@ -18,7 +18,8 @@ const DEFAULT_BIN_DIR = "/host/opt/cni/bin";
 
 const USAGE = `vpc-cni-init: prepares a node for vpc-cni: installs the CNI plugins it chains (${CHAINED_PLUGINS.join(", ")}) into the
 node's CNI bin dir, then sets rp_filter=2 on the primary ENI (found by its MAC from instance metadata)
-and net.ipv4.ip_forward=1.
+and net.ipv4.ip_forward=1; with ENABLE_IPv6 also IPv6 on, and with ENABLE_IPv6 or ENABLE_V6_EGRESS
+accept_ra=2 on the primary ENI and IPv6 forwarding.
 
 Usage: vpc-cni-init [--help]
 
@@ -78,7 +79,9 @@ export async function runInit(argv: readonly string[], env: Readonly<Record<stri
   try {
     const target = deps.target ?? {};
     const link = await findLinkByMac(target, mac, deps.linkWait ?? DEFAULT_LINK_WAIT);
-    const written = await ensureNodeSysctls(target, link.ifname);
+    // aws-node's init reads these two with strconv.ParseBool.
+    const on = (name: string) => ["1", "t", "T", "true", "TRUE", "True"].includes(env[name]?.trim() ?? "");
+    const written = await ensureNodeSysctls(target, link.ifname, { ipv6: on("ENABLE_IPv6"), v6Egress: on("ENABLE_V6_EGRESS") });
     out.write(`vpc-cni-init: primary ENI ${link.ifname} (${mac}); ${written.length === 0 ? "sysctls already set" : `set ${written.join(", ")}`}\n`);
   } catch (e) {
     err.write(`vpc-cni-init: cannot set the node's sysctls: ${(e as Error).message}\n`);

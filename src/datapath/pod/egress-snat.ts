@@ -1,0 +1,70 @@
+// egress-cni's SNAT (reference §1.4, upstream snat/snat.go): a nat chain per attachment,
+// CNI-E4-<hash of network name and container id>, that lets multicast through and SNATs the rest to
+// the node's address, and a POSTROUTING jump to it for the pod's egress address. Every rule carries
+// the CNI comment `name: "<network>" id: "<container id>"`. One iptables-restore each way.
+
+import { createHash } from "node:crypto";
+import { iptablesHasRandomFully, iptablesRestore, iptablesSave, type SavedRule } from "../iptables.ts";
+import { validateIpv4 } from "../validate.ts";
+
+export type SnatRandomization = "prng" | "hashrandom" | "none";
+
+/** libcni's chain name: "CNI-" + (prefix + sha512(name + id) in hex), 28 characters in all. */
+export function egressChainName(network: string, containerId: string, prefix = "E4-"): string {
+  const hex = createHash("sha512").update(network + containerId).digest("hex");
+  return `CNI-${(prefix + hex).slice(0, 24)}`;
+}
+
+/** The CNI-format comment of every rule, as iptables-save prints it back. */
+export function egressComment(network: string, containerId: string): string {
+  return `name: ${JSON.stringify(network)} id: ${JSON.stringify(containerId)}`;
+}
+
+const quoted = (text: string) => `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+
+export async function setupEgressSnat(o: { network: string; containerId: string; address: string; nodeIp: string; randomize: SnatRandomization; hostNetns?: string | undefined }): Promise<string> {
+  const address = validateIpv4(o.address, "egress address");
+  const nodeIp = validateIpv4(o.nodeIp, "node IPv4 address");
+  const chain = egressChainName(o.network, o.containerId);
+  const comment = `-m comment --comment ${quoted(egressComment(o.network, o.containerId))}`;
+  const target = { netns: o.hostNetns };
+  let random = "";
+  if (o.randomize === "hashrandom") random = " --random";
+  else if (o.randomize === "prng") random = (await iptablesHasRandomFully(target)) ? " --random-fully" : " --random";
+  const saved = await iptablesSave(target, "nat");
+  const jump = saved.rules.some((r) => r.chain === "POSTROUTING" && r.spec.includes(`-j ${chain}`) && r.spec.includes(`-s ${address}/32`));
+  // Declaring the chain flushes it (--noflush keeps everything else), so a repeated ADD is exact.
+  const script = [
+    "*nat",
+    `:${chain} - [0:0]`,
+    `-A ${chain} -d 224.0.0.0/4 ${comment} -j ACCEPT`,
+    `-A ${chain} ${comment} -j SNAT --to-source ${nodeIp}${random}`,
+    ...(jump ? [] : [`-A POSTROUTING -s ${address}/32 ${comment} -j ${chain}`]),
+    "COMMIT",
+    "",
+  ].join("\n");
+  await iptablesRestore(target, script);
+  return chain;
+}
+
+/** Removes every POSTROUTING jump to the attachment's chain, then the chain. Gone is fine. */
+export async function teardownEgressSnat(o: { network: string; containerId: string; hostNetns?: string | undefined }): Promise<void> {
+  const chain = egressChainName(o.network, o.containerId);
+  const target = { netns: o.hostNetns };
+  const saved = await iptablesSave(target, "nat");
+  const jumps: SavedRule[] = saved.rules.filter((r) => r.chain === "POSTROUTING" && new RegExp(`-j ${chain}( |$)`).test(r.spec));
+  const exists = saved.chains.includes(chain);
+  if (jumps.length === 0 && !exists) return;
+  const script = ["*nat", ...jumps.map((r) => `-D POSTROUTING ${r.spec}`), ...(exists ? [`-F ${chain}`, `-X ${chain}`] : []), "COMMIT", ""].join("\n");
+  await iptablesRestore(target, script);
+}
+
+/** Whether the chain and the pod's jump are in place (CHECK). */
+export async function egressSnatDrifts(o: { network: string; containerId: string; address: string; hostNetns?: string | undefined }): Promise<string[]> {
+  const chain = egressChainName(o.network, o.containerId);
+  const saved = await iptablesSave({ netns: o.hostNetns }, "nat");
+  const drifts: string[] = [];
+  if (!saved.rules.some((r) => r.chain === chain && r.spec.includes("-j SNAT"))) drifts.push(`nat chain ${chain}: no SNAT rule`);
+  if (!saved.rules.some((r) => r.chain === "POSTROUTING" && r.spec.includes(`-s ${o.address}/32`) && r.spec.includes(`-j ${chain}`))) drifts.push(`POSTROUTING -s ${o.address}/32 -j ${chain}: missing`);
+  return drifts;
+}
