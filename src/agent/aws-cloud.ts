@@ -1,5 +1,7 @@
 // The agent's cloud on AWS: node identity and ENIs from IMDS, the truth about them from EC2, and the
-// pool's EC2 actions, all through src/aws (one request budget, the reference's retries).
+// pool's EC2 actions, all through src/aws (one request budget, the reference's retries). Where a new ENI
+// goes (custom networking, subnet discovery, tags) is placement/'s decision; a refusal is reported (an
+// event on the agent's pod) and no ENI is made.
 
 import type { AgentConfig } from "./config.ts";
 import type { AgentCloud, Ec2EniView, EniView, NodeIdentity } from "./node-agent.ts";
@@ -10,9 +12,24 @@ import { DescribeNetworkInterfacesCommand, DescribeSubnetsCommand } from "@aws-s
 import { ec2Call, type Ec2 } from "../aws/ec2-client.ts";
 import { routeTableId } from "../datapath/route-table.ts";
 import type { Imds, ImdsEni } from "../aws/imds.ts";
+import { describeSubnet, describeTaggedSecurityGroups, describeZoneSubnets } from "../aws/subnet-api.ts";
+import { errorCode, isInsufficientAddresses } from "../aws/errors.ts";
+import { placementMode, placeNewEni, PlacementRefused, type EniConfigSource, type Placement } from "./placement/eni-placement.ts";
+import { CNI_ROLE_TAG } from "./placement/tag-rules.ts";
 import { allocEni, assignIps, assignPrefixes, describeEni, describeEnis, freeEni, tagEni, toEni, unassignIps, unassignPrefixes, type Ec2Eni } from "../aws/eni-api.ts";
 
-export function makeAwsCloud(options: { ec2: Ec2; imds: Imds; config: AgentConfig; log?: Log }): AgentCloud {
+export interface AwsCloudOptions {
+  ec2: Ec2;
+  imds: Imds;
+  config: AgentConfig;
+  log?: Log;
+  /** The node's ENIConfig (custom networking); read at each ENI creation, as the reference does. */
+  eniConfigs?: () => EniConfigSource | undefined;
+  /** Why no ENI could be placed, for an event on the agent's pod. */
+  reportPlacement?: (reason: string, message: string) => void;
+}
+
+export function makeAwsCloud(options: AwsCloudOptions): AgentCloud {
   const { ec2, imds, config } = options;
   let node: NodeIdentity | undefined;
   // Subnet CIDRs by subnet id, learnt from IMDS (EC2's ENI description does not carry them).
@@ -56,6 +73,26 @@ export function makeAwsCloud(options: { ec2: Ec2; imds: Imds; config: AgentConfi
     }
     return enis.map(fromEc2);
   };
+  const placeEni = async (n: NodeIdentity, request: AddressRequest): Promise<Placement[]> => {
+    try {
+      return await placeNewEni({
+        mode: placementMode(config.eni),
+        node: { vpcId: n.vpcId, availabilityZone: n.availabilityZone, subnetId: n.subnetId, subnetCidr: n.subnetCidr, securityGroupIds: n.securityGroupIds },
+        clusterName: config.eni.clusterName,
+        ec2: {
+          subnet: (id) => describeSubnet(ec2, id),
+          zoneSubnets: () => describeZoneSubnets(ec2, n.vpcId, n.availabilityZone),
+          taggedGroups: () => describeTaggedSecurityGroups(ec2, n.vpcId, CNI_ROLE_TAG),
+        },
+        eniConfigs: options.eniConfigs?.(),
+        addressesWanted: 1 + (request.prefixCount !== undefined ? request.prefixCount * 16 : request.ipCount),
+        log: (level, message) => options.log?.(level, message),
+      });
+    } catch (err) {
+      if (err instanceof PlacementRefused && err.reason !== undefined) options.reportPlacement?.(err.reason, err.message);
+      throw err;
+    }
+  };
   const identity = (): NodeIdentity => {
     if (!node) throw new Error("internal: the node's identity is read first");
     return node;
@@ -92,25 +129,41 @@ export function makeAwsCloud(options: { ec2: Ec2; imds: Imds; config: AgentConfi
     },
     async createEni(request: AddressRequest): Promise<CreatedEni> {
       const n = identity();
-      const allocated = await allocEni(ec2, {
-        instanceId: n.instanceId,
-        subnetId: n.subnetId,
-        securityGroupIds: n.securityGroupIds,
-        clusterName: config.eni.clusterName || undefined,
-        additionalTags: config.eni.additionalEniTags,
-        ...(request.prefixCount !== undefined ? { prefixCount: request.prefixCount } : { secondaryIpCount: request.ipCount }),
-      });
-      const eni = allocated.eni;
-      return {
-        eniId: eni.eniId,
-        mac: eni.mac,
-        deviceNumber: allocated.deviceIndex,
-        routeTableId: routeTableId(allocated.deviceIndex),
-        subnetId: eni.subnetId,
-        subnetCidr: n.subnetCidr,
-        primaryIp: eni.privateIps[0] ?? "",
-        cidrs: [...eni.privateIps.slice(1).map((ip) => `${ip}/32`), ...eni.ipv4Prefixes],
-      };
+      const places = await placeEni(n, request);
+      for (const [i, place] of places.entries()) {
+        let allocated;
+        try {
+          allocated = await allocEni(ec2, {
+            instanceId: n.instanceId,
+            subnetId: place.subnetId,
+            securityGroupIds: place.securityGroupIds,
+            clusterName: config.eni.clusterName || undefined,
+            additionalTags: config.eni.additionalEniTags,
+            ...(request.prefixCount !== undefined ? { prefixCount: request.prefixCount } : { secondaryIpCount: request.ipCount }),
+          });
+        } catch (err) {
+          // Subnet discovery tries the next subnet when one has no room after all (reference §4.3).
+          if (i < places.length - 1 && isInsufficientAddresses(errorCode(err))) {
+            options.log?.("warn", `subnet ${place.subnetId} has no room for the ENI (${errorCode(err)}); trying ${places[i + 1]!.subnetId}`);
+            continue;
+          }
+          throw err;
+        }
+        const eni = allocated.eni;
+        subnetCidrs.set(place.subnetId, place.subnetCidr);
+        options.log?.("info", `ENI ${eni.eniId} in ${place.subnetId} with ${place.securityGroupIds.join(",")}: ${place.why}`);
+        return {
+          eniId: eni.eniId,
+          mac: eni.mac,
+          deviceNumber: allocated.deviceIndex,
+          routeTableId: routeTableId(allocated.deviceIndex),
+          subnetId: eni.subnetId,
+          subnetCidr: place.subnetCidr,
+          primaryIp: eni.privateIps[0] ?? "",
+          cidrs: [...eni.privateIps.slice(1).map((ip) => `${ip}/32`), ...eni.ipv4Prefixes],
+        };
+      }
+      throw new Error("internal: no subnet to try");
     },
     async release(eniId, cidrs, prefixes) {
       if (prefixes) await unassignPrefixes(ec2, eniId, cidrs);

@@ -38,6 +38,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   ref("ENABLE_SUBNET_DISCOVERY", "true", "Choose the subnet of new ENIs among subnets tagged kubernetes.io/role/cni in the node's VPC and zone."),
   // Custom networking and security groups for pods
   ref("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", "false", "Create secondary ENIs in the subnet and security groups of the node's ENIConfig; the primary ENI gets no pod addresses."),
+  own("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_BY_TAGS", "false", "Custom networking with no ENIConfigs: secondary ENIs go to the subnets of the node's zone tagged kubernetes.io/role/cni (most free addresses first) with the security groups tagged kubernetes.io/role/cni (else the primary ENI's); the primary ENI gets no pod addresses. Excludes AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG."),
   ref("ENI_CONFIG_LABEL_DEF", "k8s.amazonaws.com/eniConfig", "Node label holding the ENIConfig name (e.g. topology.kubernetes.io/zone)."),
   ref("ENI_CONFIG_ANNOTATION_DEF", "k8s.amazonaws.com/eniConfig", "Node annotation holding the ENIConfig name."),
   ref("ENABLE_POD_ENI", "false", "Security groups for pods: advertise the SecurityGroupsForPods feature on the node's CNINode."),

@@ -61,6 +61,7 @@ describe("loadConfig defaults", () => {
       manageUntaggedEni: true,
       subnetDiscovery: true,
       customNetworking: false,
+      customNetworkingByTags: false,
       eniConfigLabelKey: "k8s.amazonaws.com/eniConfig",
       eniConfigAnnotationKey: "k8s.amazonaws.com/eniConfig",
       podEni: false,

@@ -65,11 +65,18 @@ export type EniManagementConfig = {
   readonly manageUntaggedEni: boolean;
   readonly subnetDiscovery: boolean;
   readonly customNetworking: boolean;
+  /** AWS_VPC_K8S_CNI_CUSTOM_NETWORK_BY_TAGS: custom networking from subnet and security-group tags, no ENIConfigs. */
+  readonly customNetworkingByTags: boolean;
   readonly eniConfigLabelKey: string;
   readonly eniConfigAnnotationKey: string;
   readonly podEni: boolean;
   readonly podSecurityGroupEnforcingMode: PodSecurityGroupEnforcingMode;
 };
+
+/** Custom networking in either form (ENIConfigs or tags): the primary ENI carries no pods and max pods loses it. */
+export function customNetworkingOn(eni: Pick<EniManagementConfig, "customNetworking" | "customNetworkingByTags">): boolean {
+  return eni.customNetworking || eni.customNetworkingByTags;
+}
 
 export type PathsConfig = {
   readonly stateDir: string;
@@ -231,6 +238,7 @@ function readEniManagement(r: ConfigReader, ipFamily: IpFamily): EniManagementCo
     manageUntaggedEni: r.bool("MANAGE_UNTAGGED_ENI"),
     subnetDiscovery: r.bool("ENABLE_SUBNET_DISCOVERY"),
     customNetworking: r.bool("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"),
+    customNetworkingByTags: r.bool("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_BY_TAGS"),
     eniConfigLabelKey: r.read("ENI_CONFIG_LABEL_DEF", parseLabelKey),
     eniConfigAnnotationKey: r.read("ENI_CONFIG_ANNOTATION_DEF", parseLabelKey),
     podEni: r.bool("ENABLE_POD_ENI"),
@@ -304,6 +312,10 @@ function checkAcrossVariables(r: ConfigReader, config: AgentConfig): void {
   if (enableIpv6 && !enableIpv4 && allAccepted("ENABLE_IPv4", "ENABLE_IPv6")) {
     if (!pool.prefixDelegation) r.refuse("ENABLE_PREFIX_DELEGATION", "true when ENABLE_IPv6 is true: IPv6 pods get addresses from /80 prefixes", [shown("ENABLE_IPv6", true)]);
     if (eni.customNetworking) r.refuse("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", "false when ENABLE_IPv6 is true: custom networking is IPv4 only", [shown("ENABLE_IPv6", true)]);
+    if (eni.customNetworkingByTags) r.refuse("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_BY_TAGS", "false when ENABLE_IPv6 is true: custom networking is IPv4 only", [shown("ENABLE_IPv6", true)]);
+  }
+  if (eni.customNetworking && eni.customNetworkingByTags && allAccepted("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_BY_TAGS")) {
+    r.refuse("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_BY_TAGS", "false when AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG is true: ENIConfigs or tags choose the pods' subnets, not both", [shown("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", true)]);
   }
   if (ipFamily === "ipv4" && config.cniChain.v6Egress) {
     r.refuse("ENABLE_V6_EGRESS", "false: IPv6 egress for IPv4 pods is not built yet in this version (egress-cni gives IPv6 pods IPv4 egress only)");

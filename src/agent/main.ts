@@ -108,7 +108,14 @@ async function run(): Promise<number> {
     const identity = await imds.identity();
     const agent = new NodeAgent({
       config,
-      cloud: makeAwsCloud({ ec2, imds, config, log }),
+      cloud: makeAwsCloud({
+        ec2,
+        imds,
+        config,
+        log,
+        eniConfigs: () => (kubernetes === undefined ? undefined : { choice: () => kubernetes.eniConfigChoice(), synced: () => kubernetes.eniConfigsSynced(), get: (name) => kubernetes.eniConfig(name) }),
+        reportPlacement: (reason, message) => kubernetes?.recordPlacementProblem(reason, message),
+      }),
       host,
       datastore,
       limits: await nodeTypeLimits(ec2, identity.instanceType, config),

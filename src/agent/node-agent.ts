@@ -2,7 +2,7 @@
 // keeps the datastore in step with EC2 when ENIs or addresses change behind the agent's back. It is given
 // its cloud, host networking and clock (no SDK or kernel here), so it runs against vpcsim, fakes, or AWS.
 
-import type { AgentConfig } from "./config.ts";
+import { customNetworkingOn, type AgentConfig } from "./config.ts";
 import { DatastoreError, type AssignResult, type Datastore, type IPAMKey, type PodMetadata, type ReleaseResult } from "./datastore/datastore.ts";
 import { addCidrOnce, PoolManager, type PoolCloud } from "./pool-manager.ts";
 import type { PoolLimits } from "./pool/index.ts";
@@ -256,7 +256,7 @@ export class NodeAgent {
       isTrunk: eni.interfaceType === "trunk",
       isEFA: eni.interfaceType === "efa",
       // Custom networking takes pod addresses from ENIConfig subnets only, never from the primary ENI.
-      isExcluded: isPrimary && this.#o.config.eni.customNetworking,
+      isExcluded: isPrimary && customNetworkingOn(this.#o.config.eni),
     });
     for (const ip of eni.secondaryIps) this.#addCidr(eni.id, `${ip}/32`);
     for (const p of eni.prefixes) this.#addCidr(eni.id, p);

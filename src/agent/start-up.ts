@@ -5,7 +5,7 @@
 
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { AgentConfig } from "./config.ts";
+import { customNetworkingOn, type AgentConfig } from "./config.ts";
 import { CheckpointFile } from "./datastore/checkpoint.ts";
 import { Datastore } from "./datastore/datastore.ts";
 import { restoreCheckpoint } from "./datastore/restore.ts";
@@ -72,7 +72,7 @@ export function openDatastore(config: AgentConfig, now: () => number): { datasto
 export async function nodeTypeLimits(ec2: Ec2, instanceType: string, config: AgentConfig): Promise<TypeLimits> {
   const limits = loadInstanceLimits().get(instanceType) ?? (await describeInstanceLimits(ec2, instanceType));
   if (!limits) throw new Error(`instance type ${instanceType} is neither in the instance limits table nor described by EC2`);
-  const pods = maxPods({ limits, prefixDelegation: config.pool.prefixDelegation, customNetworking: config.eni.customNetworking, showMaxAllowed: true, cpus: 1 });
+  const pods = maxPods({ limits, prefixDelegation: config.pool.prefixDelegation, customNetworking: customNetworkingOn(config.eni), showMaxAllowed: true, cpus: 1 });
   if (!pods.ok) throw new Error(pods.error);
   return { enis: limits.enis, ipv4PerEni: limits.ipv4PerEni, trunking: limits.trunking, maxPods: pods.maxAllowed };
 }

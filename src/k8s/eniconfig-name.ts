@@ -13,14 +13,28 @@ export interface EniConfigKeys {
   readonly label: string;
 }
 
-export function nodeEniConfigName(
-  node: { readonly metadata?: { readonly labels?: Readonly<Record<string, string>>; readonly annotations?: Readonly<Record<string, string>> } },
-  keys: EniConfigKeys = { annotation: DEFAULT_ENI_CONFIG_KEY, label: DEFAULT_ENI_CONFIG_KEY },
-): string {
+type NodeMeta = { readonly metadata?: { readonly labels?: Readonly<Record<string, string>>; readonly annotations?: Readonly<Record<string, string>> } };
+
+/** The ENIConfig's name and where it came from ("label topology.kubernetes.io/zone", "default"), for messages. */
+export interface EniConfigChoice {
+  readonly name: string;
+  readonly from: string;
+}
+
+export function nodeEniConfigChoice(node: NodeMeta, keys: EniConfigKeys = { annotation: DEFAULT_ENI_CONFIG_KEY, label: DEFAULT_ENI_CONFIG_KEY }): EniConfigChoice {
   const labels = node.metadata?.labels ?? {};
   const annotations = node.metadata?.annotations ?? {};
-  for (const value of [labels[EXTERNAL_ENI_CONFIG_LABEL], annotations[keys.annotation], labels[keys.label]]) {
-    if (value !== undefined && value !== "") return value;
+  const sources: [string | undefined, string][] = [
+    [labels[EXTERNAL_ENI_CONFIG_LABEL], `label ${EXTERNAL_ENI_CONFIG_LABEL}`],
+    [annotations[keys.annotation], `annotation ${keys.annotation}`],
+    [labels[keys.label], `label ${keys.label}`],
+  ];
+  for (const [value, from] of sources) {
+    if (value !== undefined && value !== "") return { name: value, from };
   }
-  return DEFAULT_ENI_CONFIG_NAME;
+  return { name: DEFAULT_ENI_CONFIG_NAME, from: "default (the node has no ENIConfig label or annotation)" };
+}
+
+export function nodeEniConfigName(node: NodeMeta, keys?: EniConfigKeys): string {
+  return nodeEniConfigChoice(node, keys).name;
 }

@@ -9,7 +9,7 @@ import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import { OPTIONAL_POLICY, REQUIRED_POLICY, recheckApiServer, waitForApiServer, type ApiServerWaitPolicy } from "./api-server-wait.ts";
 import { addCniNodeFeature, type AddFeatureResult } from "./cninode.ts";
 import { KubeClient } from "./client.ts";
-import { nodeEniConfigName, type EniConfigKeys } from "./eniconfig-name.ts";
+import { nodeEniConfigChoice, nodeEniConfigName, type EniConfigChoice, type EniConfigKeys } from "./eniconfig-name.ts";
 import { EventRecorder } from "./event-recorder.ts";
 import type { Informer, InformerLog } from "./informer.ts";
 import { loadKubeAccess } from "./kube-access.ts";
@@ -151,6 +151,17 @@ export class NodeKube {
     return node === undefined ? null : nodeEniConfigName(node, this.#options.eniConfigKeys);
   }
 
+  /** The ENIConfig name with where it came from; null while the node is unknown. */
+  eniConfigChoice(): EniConfigChoice | null {
+    const node = this.node();
+    return node === undefined ? null : nodeEniConfigChoice(node, this.#options.eniConfigKeys);
+  }
+
+  /** Whether the ENIConfigs have been listed once (before that, a missing one may just be unseen). */
+  eniConfigsSynced(): boolean {
+    return this.#eniConfigs?.synced ?? false;
+  }
+
   eniConfig(name: string): EniConfig | undefined {
     return this.#eniConfigs?.get(name);
   }
@@ -178,6 +189,11 @@ export class NodeKube {
   /** The subnet ran out of addresses (EC2's InsufficientFreeAddressesInSubnet or InsufficientCidrBlocks). */
   recordAddressExhaustion(code: string, detail: string, pauseMs: number): void {
     this.events.record({ type: "Warning", reason: code, action: "ec2:AssignPrivateIpAddresses", message: `EC2 has no addresses for this node: ${detail}; pool growth pauses for ${Math.round(pauseMs / 1000)} s` });
+  }
+
+  /** Why the node gets no new ENI (custom networking's ENIConfig or the tagged subnets): a warning on the agent's pod. */
+  recordPlacementProblem(reason: string, message: string): void {
+    this.events.record({ type: "Warning", reason, action: "ec2:CreateNetworkInterface", message });
   }
 
   /** Adds a feature to this node's CNINode (merge patch with the optimistic lock). */
