@@ -34,7 +34,7 @@ Commands:
 
 Every command takes --help. vpcsim needs root: it creates network namespaces.
 Runs are named (--run NAME, or $VPCSIM_RUN); with one run up, commands find it themselves.`,
-  up: `Usage: vpcsim up [--run NAME] [--profile instant|realistic] [--topology FILE | topology flags] [--json]
+  up: `Usage: vpcsim up [--run NAME] [--profile instant|realistic] [--topology FILE | topology flags] [--kubelets] [--json]
 
 Creates the VPC, its subnets and instances, starts the emulator and prints the run's state.
 
@@ -50,6 +50,9 @@ Creates the VPC, its subnets and instances, starts the emulator and prints the r
   --subnet NAME=ZONE,CIDR[,ipv6]           repeatable, e.g. a=us-east-1a,10.0.0.0/20; ",ipv6"
                                            makes that one subnet (and the VPC) dual-stack
   --instance NAME=TYPE,SUBNET[,public]     repeatable, e.g. node-a=m5.large,a,public
+  --kubelets          make every instance a Kubernetes node: a kubelet per instance (in its
+                      namespace, registered as its private DNS name) and the scheduler; pods
+                      need a CNI on the nodes (the agent writes its conflist) to start
   --json              print the state as JSON
 
 Without topology flags: subnets a (us-east-1a, 10.0.0.0/20) and b (us-east-1b, 10.0.16.0/20),
@@ -175,6 +178,7 @@ async function up(args: string[]): Promise<number> {
     ipv6: { type: "boolean", default: false },
     subnet: { type: "string", multiple: true, default: [] },
     instance: { type: "string", multiple: true, default: [] },
+    kubelets: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
   });
   const name = values.run ?? process.env.VPCSIM_RUN ?? "default";
@@ -217,7 +221,7 @@ async function up(args: string[]): Promise<number> {
 
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   writeFileSync(paths.topologyFile, JSON.stringify(topology, null, 2));
-  writeFileSync(paths.settingsFile, JSON.stringify({ profile: values.profile }, null, 2));
+  writeFileSync(paths.settingsFile, JSON.stringify({ profile: values.profile, ...(values.kubelets ? { kubernetesNodes: true } : {}) }, null, 2));
   try {
     // The host's way in to the Kubernetes API starts alongside the daemon, so `up` is no slower for it.
     let forwarder: Promise<number> | undefined;

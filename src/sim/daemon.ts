@@ -41,7 +41,7 @@ async function main() {
   if (!dir) throw new Error("--run-dir is required");
   const name = dir.split("/").filter(Boolean).pop()!;
   const topology = JSON.parse(readFileSync(join(dir, "topology.json"), "utf8")) as Topology;
-  const settings = JSON.parse(readFileSync(join(dir, "settings.json"), "utf8")) as { profile: ProfileName };
+  const settings = JSON.parse(readFileSync(join(dir, "settings.json"), "utf8")) as { profile: ProfileName; kubernetesNodes?: boolean };
   writeFileSync(join(dir, "daemon.pid"), String(process.pid));
   const prefix = `vs-${name}-`;
   const profile = makeProfile(settings.profile);
@@ -152,11 +152,20 @@ async function main() {
     await Promise.all([ec2Server, ec2UnixServer, imdsServer].map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
     await kube.close();
   };
+  // Kubernetes nodes (a kubelet per instance, the scheduler) only when asked for: plain runs stay cheap.
+  let nodes: import("./kubelet/cluster-nodes.ts").ClusterNodes | undefined;
   const teardownFabric = admin.shutdown;
   admin.shutdown = async () => {
+    // Kubelets first: their containers die while the namespaces and the API server are still there.
+    await nodes?.close().catch((err: Error) => log("error", `stopping the kubelets: ${err.message}`));
     await closeServers();
     await teardownFabric();
   };
+  if (settings.kubernetesNodes === true) {
+    const { ClusterNodes } = await import("./kubelet/cluster-nodes.ts");
+    nodes = new ClusterNodes({ runName: name, runDir: dir, server: kube.server, apiUrl: `https://${SERVICE_ADDRESSES.kubernetes}`, model, region: topology.region, netnsOf: (id) => fabric.netnsName(id), log });
+    await nodes.start();
+  }
 
   admin.context = {
     status: () =>
@@ -187,10 +196,12 @@ async function main() {
         await sync.settled();
         throw new Error(failures.join("; "));
       }
+      await nodes?.startInstance(instance);
       const eni = model.networkInterface(instance.primaryNetworkInterfaceId);
       return { id: instance.instanceId, privateIp: eni?.privateIps[0]?.address ?? "", publicIp: instance.publicIpAddress ?? null, ipv6: eni?.ipv6Addresses[0] ?? null };
     },
     terminate: async (id) => {
+      await nodes?.terminateInstance(id);
       model.terminateInstance(id);
       await sync.settled();
       roleCredentials.delete(id);

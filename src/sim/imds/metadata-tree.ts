@@ -132,7 +132,7 @@ function identityDocument(instance: Instance, privateIp: string, account: Instan
   };
 }
 
-function privateDnsName(ip: string, region: string): string {
+export function privateDnsName(ip: string, region: string): string {
   const domain = region === "us-east-1" ? "ec2.internal" : `${region}.compute.internal`;
   return `ip-${ip.replaceAll(".", "-")}.${domain}`;
 }
