@@ -27,7 +27,8 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as
 export const IMAGE = `localhost/vpc-cni:${VERSION}`;
 
 const CHAINED_PLUGINS = ["loopback", "portmap"];
-const TOOLS = ["/usr/sbin/xtables-nft-multi", "/usr/sbin/xtables-legacy-multi", "/usr/bin/ip", "/usr/sbin/sysctl", "/usr/sbin/nft"];
+// flock: the agent locks its state directory with it (src/agent/state-lock.ts).
+const TOOLS = ["/usr/sbin/xtables-nft-multi", "/usr/sbin/xtables-legacy-multi", "/usr/bin/ip", "/usr/sbin/sysctl", "/usr/sbin/nft", "/usr/bin/flock"];
 const IPTABLES_NAMES = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"];
 const XTABLES_MODULES = "/usr/lib/x86_64-linux-gnu/xtables";
 const HOST_FILES = ["/etc/protocols", "/etc/services", "/etc/ethertypes"];

@@ -20,6 +20,7 @@ import type { NodeKube } from "../k8s/node-kube.ts";
 import { startRpcServer } from "./rpc/server.ts";
 import { agentRpcHandlers } from "./rpc/handlers.ts";
 import { realScheduler } from "../time/scheduler.ts";
+import { StateLockError } from "./state-lock.ts";
 
 export const AGENT_VERSION = "0.1.0";
 
@@ -79,6 +80,17 @@ async function run(): Promise<number> {
   }
   const scheduler = realScheduler;
   const now = () => scheduler.now();
+  // The state directory is locked before anything else is touched: a second agent given a directory in
+  // use refuses here, its checkpoint and socket untouched (see state-lock.ts).
+  let opened: ReturnType<typeof openDatastore>;
+  try {
+    opened = openDatastore(config, now);
+  } catch (err) {
+    if (!(err instanceof StateLockError)) throw err;
+    process.stderr.write(`vpc-cni-agent: nothing was started: ${err.message}\n`);
+    return 1;
+  }
+  const { datastore, checkpoint, lock } = opened;
   const logger = createLogger({ level: config.observability.logLevel, target: config.observability.logFile });
   for (const w of loaded.warnings) logger.root.warn({}, w);
   const log = logFunction(logger.component("ipamd"));
@@ -89,13 +101,15 @@ async function run(): Promise<number> {
   let kube: NodeKube | undefined;
   const { budget, imds, ec2 } = await connectAws(config, metrics, scheduler, ec2EventReporter(() => kube, config.pool.growthPauseMs));
   const host = makeHost(config);
-  const { datastore, checkpoint } = openDatastore(config, now);
 
   const running: Running = {};
   const endpoints = new Endpoints();
   stopOnSignals({ lifecycle, running, endpoints, log, logger });
 
   try {
+    const identity = await imds.identity();
+    logger.bind({ instanceId: identity.instanceId });
+    lock.describe({ pid: process.pid, startedAt: new Date(lifecycle.startedAt).toISOString(), instanceId: identity.instanceId });
     kube = await connectKubernetes({ config, env: process.env, version: AGENT_VERSION, log: logFunction(logger.component("k8s")) });
     const kubernetes = kube;
     let stopSecurityGroupsForPods: (() => void) | undefined;
@@ -105,7 +119,6 @@ async function run(): Promise<number> {
         await kubernetes?.stop();
       },
     };
-    const identity = await imds.identity();
     const agent = new NodeAgent({
       config,
       cloud: makeAwsCloud({

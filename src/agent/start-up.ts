@@ -9,6 +9,7 @@ import { customNetworkingOn, type AgentConfig } from "./config.ts";
 import { CheckpointFile } from "./datastore/checkpoint.ts";
 import { Datastore } from "./datastore/datastore.ts";
 import { restoreCheckpoint } from "./datastore/restore.ts";
+import { lockStateDirectories, type StateLock } from "./state-lock.ts";
 import type { AgentLifecycle } from "./lifecycle.ts";
 import { maxPods } from "./max-pods.ts";
 import type { AgentHost, NodeAgent, TypeLimits } from "./node-agent.ts";
@@ -54,8 +55,14 @@ export async function connectAws(config: AgentConfig, metrics: AgentMetrics, clo
   return { budget, imds, ec2 };
 }
 
-/** The datastore, every change written to the checkpoint before it is applied. */
-export function openDatastore(config: AgentConfig, now: () => number): { datastore: Datastore; checkpoint: CheckpointFile } {
+/**
+ * The datastore, every change written to the checkpoint before it is applied. The state directory (and
+ * the checkpoint's and the socket's, where they are set elsewhere) is locked first: a second agent given
+ * a directory in use gets a StateLockError here, before its checkpoint is read, pruned or rewritten and
+ * before the socket is touched. The lock is held for the process's life (see state-lock.ts).
+ */
+export function openDatastore(config: AgentConfig, now: () => number): { datastore: Datastore; checkpoint: CheckpointFile; lock: StateLock } {
+  const locks = lockStateDirectories([config.paths.stateDir, dirname(config.paths.backingStore), dirname(config.paths.socketPath)]);
   // The state directory is the agent's to make (aws-node's is a hostPath it creates on first start).
   mkdirSync(dirname(config.paths.backingStore), { recursive: true, mode: 0o755 });
   const checkpoint = new CheckpointFile(config.paths.backingStore);
@@ -65,7 +72,12 @@ export function openDatastore(config: AgentConfig, now: () => number): { datasto
     prefixDelegation: config.pool.prefixDelegation,
     persist: (d) => checkpoint.write(d),
   });
-  return { datastore, checkpoint };
+  const lock: StateLock = {
+    path: locks[0]!.path,
+    describe: (holder) => locks.forEach((l) => l.describe(holder)),
+    release: () => locks.forEach((l) => l.release()),
+  };
+  return { datastore, checkpoint, lock };
 }
 
 /** The instance type's limits (the table, else DescribeInstanceTypes) and the node's max pods. */

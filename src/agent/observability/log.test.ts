@@ -33,6 +33,20 @@ describe("agent logs", () => {
     assert.equal(second?.level, "warn");
   });
 
+  it("every line carries the node's instance id once it is bound, children's lines made earlier too", () => {
+    const { logger, records } = captured("info");
+    const rpc = logger.component("rpc");
+    rpc.info({}, "before IMDS answered");
+    logger.bind({ instanceId: "i-0abc" });
+    rpc.info({ pod: "default/web-0" }, "allocated");
+    logger.root.warn({}, "root line");
+    logger.component("pool").info({}, "new child");
+    const [before, ...after] = records();
+    assert.equal(before?.instanceId, undefined);
+    assert.deepEqual(after.map((r) => r.instanceId), ["i-0abc", "i-0abc", "i-0abc"]);
+    assert.deepEqual(Object.keys(after[0] ?? {}), ["level", "ts", "component", "instanceId", "pod", "msg"]);
+  });
+
   it("filters by level, with the level name in any case", () => {
     for (const [level, expected] of [
       ["DEBUG", ["debug", "info", "warn", "error"]],

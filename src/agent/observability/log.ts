@@ -30,6 +30,11 @@ export interface AgentLogger {
   readonly root: Logger;
   /** A child logger whose lines carry `"component": name`. */
   component(name: string): Logger;
+  /**
+   * Fields every line carries from now on, children's included (the node's instance id, once IMDS has
+   * answered: several agents' logs side by side, or one node's log shipped off it, still say whose).
+   */
+  bind(fields: Record<string, string>): void;
   /** Reopens a log file (after logrotate moved it); no-op for stdout/stderr/streams. */
   reopen(): void;
   /** Flushes and closes a log file; the logger must not be used afterwards. */
@@ -56,9 +61,12 @@ export function createLogger(options: CreateLoggerOptions): AgentLogger {
   const level = parseLogLevel(options.level);
   if (level === null) throw new Error(`unknown log level ${JSON.stringify(options.level)}: use debug, info, warn, error or fatal`);
   const destination = openTarget(options.target);
+  let bound: Record<string, string> = {};
   const logger = pino(
     {
       level,
+      // A fresh object per line: pino merges the line's fields into what the mixin returns.
+      mixin: () => ({ ...bound }),
       // No pid/hostname: zap's lines do not have them and the DaemonSet pod already says which node.
       base: undefined,
       messageKey: "msg",
@@ -71,6 +79,9 @@ export function createLogger(options: CreateLoggerOptions): AgentLogger {
   return {
     root: logger,
     component: (name) => logger.child({ component: name }),
+    bind: (fields) => {
+      bound = { ...bound, ...fields };
+    },
     reopen: () => destination.reopen(),
     close: () => destination.close(),
   };
