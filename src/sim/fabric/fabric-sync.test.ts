@@ -40,7 +40,7 @@ class FakeFabric {
   }
 }
 
-function world() {
+function world(after?: (ms: number, run: () => void) => void) {
   const clock = new ManualClock();
   const listeners: ((e: WorldEvent) => void)[] = [];
   const timings = { attachMs: 0, detachMs: 0 };
@@ -55,7 +55,7 @@ function world() {
   });
   const fabric = new FakeFabric();
   const errors: string[] = [];
-  const sync = new FabricSync({ api: model, fabric: fabric as unknown as Fabric, log: (_level, message) => errors.push(message) });
+  const sync = new FabricSync({ api: model, fabric: fabric as unknown as Fabric, log: (level, message) => level === "error" && errors.push(message), ...(after ? { after } : {}) });
   listeners.push((e) => sync.onEvent(e));
   const vpc = model.createVpc({ cidrBlock: "10.0.0.0/16" });
   const subnet = model.createSubnet({ vpcId: vpc.vpcId, cidrBlock: "10.0.1.0/24", availabilityZone: "us-east-1a" });
@@ -96,4 +96,62 @@ test("an address unassigned from a detaching ENI stops being delivered before th
   clock.advance(3000);
   await sync.settled();
   assert.equal(fabric.addresses.has(eni.networkInterfaceId), false);
+});
+
+test("a failed fabric update is retried with backoff from EC2's state then, not left until the ENI's next change", async () => {
+  const retries: { ms: number; run: () => void }[] = [];
+  const { clock, model, fabric, sync, errors, subnetId } = world((ms, run) => retries.push({ ms, run }));
+  const instance = model.runInstance({ instanceType: "m5.large", subnetId });
+  const eni = model.createNetworkInterface({ subnetId, secondaryPrivateIpAddressCount: 1 });
+  model.attachNetworkInterface({ networkInterfaceId: eni.networkInterfaceId, instanceId: instance.instanceId, deviceIndex: 1 });
+  clock.advance(0);
+  await sync.settled();
+
+  // The kernel refuses the next two address updates (a busy netlink socket, say).
+  let refusals = 2;
+  const setEniAddresses = fabric.setEniAddresses.bind(fabric);
+  fabric.setEniAddresses = async (r) => {
+    if (refusals-- > 0) throw new Error("RTNETLINK answers: Device or resource busy");
+    return setEniAddresses(r);
+  };
+  const [added] = model.assignPrivateIpAddresses({ networkInterfaceId: eni.networkInterfaceId, secondaryPrivateIpAddressCount: 1 }).assignedPrivateIpAddresses;
+  await sync.settled();
+  assert.ok(!fabric.addresses.get(eni.networkInterfaceId)!.includes(added!));
+  assert.equal(retries.length, 1, "a retry is armed");
+  assert.equal(retries[0]!.ms, 100);
+
+  retries.shift()!.run();
+  await sync.settled();
+  assert.equal(retries.length, 1, "failed again: armed once more, later");
+  assert.equal(retries[0]!.ms, 200);
+  retries.shift()!.run();
+  await sync.settled();
+  assert.ok(fabric.addresses.get(eni.networkInterfaceId)!.includes(added!), "delivered without any further change to the ENI");
+  assert.equal(retries.length, 0);
+  assert.equal(errors.length, 2);
+  assert.match(errors[0]!, /eni-addresses-changed: RTNETLINK answers: Device or resource busy \(retry 1 in 100 ms\)/);
+});
+
+test("a retry whose reason is gone is dropped (the ENI detached meanwhile)", async () => {
+  const retries: (() => void)[] = [];
+  const { clock, model, fabric, sync, subnetId } = world((_ms, run) => retries.push(run));
+  const instance = model.runInstance({ instanceType: "m5.large", subnetId });
+  const eni = model.createNetworkInterface({ subnetId, secondaryPrivateIpAddressCount: 1 });
+  const attachEni = fabric.attachEni.bind(fabric);
+  let fail = true;
+  fabric.attachEni = async (r) => {
+    if (fail) throw new Error("veth not up yet");
+    return attachEni(r);
+  };
+  const { attachmentId } = model.attachNetworkInterface({ networkInterfaceId: eni.networkInterfaceId, instanceId: instance.instanceId, deviceIndex: 1 });
+  clock.advance(0);
+  await sync.settled();
+  assert.equal(retries.length, 1);
+  fail = false;
+  model.detachNetworkInterface({ attachmentId });
+  clock.advance(0);
+  await sync.settled();
+  retries.shift()!();
+  await sync.settled();
+  assert.equal(fabric.addresses.has(eni.networkInterfaceId), false, "not plugged back in after its detach");
 });
