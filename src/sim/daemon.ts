@@ -140,6 +140,10 @@ async function main() {
   const imdsHandler = createImdsHandler({ view, resolveInstance: instanceBySource, credentialsFor });
 
   const kube = await kubePrepared.listen(await kubePrepared.ready);
+  // kube-controller-manager's workload controllers and garbage collector, on the control plane's client.
+  const { ControllerManager } = await import("./cluster/controller-manager.ts");
+  const controllers = new ControllerManager(kube.server.client, (message) => log("error", message));
+  await controllers.start();
   const ec2Server = createServer(ec2Handler);
   const ec2UnixServer = createServer(ec2Handler);
   const imdsServer = createServer(imdsHandler);
@@ -150,6 +154,7 @@ async function main() {
 
   const closeServers = async () => {
     await Promise.all([ec2Server, ec2UnixServer, imdsServer].map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+    controllers.stop();
     await kube.close();
   };
   // Kubernetes nodes (a kubelet per instance, the scheduler) only when asked for: plain runs stay cheap.

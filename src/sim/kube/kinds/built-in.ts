@@ -17,6 +17,8 @@ import { reviewTypes } from "./reviews.ts";
 import { serviceAccountsType } from "./serviceaccounts.ts";
 import { endpoints, services } from "./services.ts";
 import { customresourcedefinitions } from "../crd/crd-type.ts";
+import { BUILT_IN_PRINTERS } from "../printing/built-in-printers.ts";
+import { resourceKey } from "../registry/resource-type.ts";
 
 export interface BuiltInDeps {
   tokens: ServiceAccountTokens;
@@ -27,7 +29,7 @@ export interface BuiltInDeps {
 export function builtInTypes(deps: BuiltInDeps): ResourceType[] {
   const reviews = reviewTypes(deps.authorizer, deps.authenticator);
   const byGroup = (group: string) => reviews.filter((t) => t.group === group);
-  return [
+  const types = [
     bindings, configmaps, endpoints, coreEvents, namespaces, nodes, pods, secrets, serviceAccountsType(deps.tokens), services,
     controllerrevisions, daemonsets, deployments, replicasets,
     eventsV1,
@@ -39,4 +41,5 @@ export function builtInTypes(deps: BuiltInDeps): ResourceType[] {
     priorityclasses,
     leases,
   ];
+  return types.map((t) => (t.printer || !BUILT_IN_PRINTERS[resourceKey(t)] ? t : { ...t, printer: BUILT_IN_PRINTERS[resourceKey(t)] }));
 }
