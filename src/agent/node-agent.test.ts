@@ -238,4 +238,32 @@ describe("node agent", () => {
     assert.equal(cloud.calls.filter((c) => c === "imdsEnis").length, 1, cloud.calls.join("; "));
     await agent.stop();
   });
+
+  test("an ENI on network card 1 is left alone without multi-NIC: no setup, no addresses served from it, counted as unmanaged", async () => {
+    const card1 = { ...eni("eni-card1", 0, "10.0.0.30", ["10.0.0.31", "10.0.0.32"]), networkCard: 1 };
+    const { host, datastore, agent } = await setup([eni(PRIMARY, 0, "10.0.0.10", ["10.0.0.11"]), card1]);
+    assert.equal(datastore.hasEni("eni-card1"), false);
+    assert.ok(!host.calls.includes("setup eni-card1"), host.calls.join("; "));
+    assert.equal(agent.poolLimits().unmanagedEnis, 1);
+    const got = await agent.allocate(key(1), pod(1));
+    assert.equal(got.address, "10.0.0.11");
+    await agent.stop();
+  });
+
+  test("an unmanaged ENI detached from the node gives its slot back to the pool", async () => {
+    const other = { ...eni("eni-other", 1, "10.0.0.40", ["10.0.0.41"]), tags: { "node.k8s.amazonaws.com/no_manage": "true" } };
+    const { cloud, agent } = await setup([eni(PRIMARY, 0, "10.0.0.10", ["10.0.0.11"]), other]);
+    assert.equal(agent.poolLimits().unmanagedEnis, 1);
+    cloud.enis.get("eni-other")!.attachedTo = undefined;
+    const report = await agent.reconcile();
+    assert.deepEqual(report.removedUnmanagedEnis, ["eni-other"]);
+    assert.equal(agent.poolLimits().unmanagedEnis, 0);
+    // Attached again (still tagged no_manage): unmanaged once more, counted once.
+    cloud.enis.get("eni-other")!.attachedTo = INSTANCE;
+    await agent.reconcile();
+    assert.equal(agent.poolLimits().unmanagedEnis, 1);
+    await agent.reconcile();
+    assert.equal(agent.poolLimits().unmanagedEnis, 1);
+    await agent.stop();
+  });
 });

@@ -70,6 +70,8 @@ export interface ReconcileReport {
   checkedEc2: boolean;
   adoptedEnis: string[];
   removedEnis: string[];
+  /** ENIs the agent left alone (unmanaged) that are no longer on the instance. */
+  removedUnmanagedEnis: string[];
   addedCidrs: string[];
   removedCidrs: string[];
   /** Addresses or ENIs EC2 no longer has that pods still hold; kept until their DEL. */
@@ -230,9 +232,14 @@ export class NodeAgent {
     }
   }
 
-  /** Whether the agent manages this ENI's addresses (the reference's rules, §4.2). */
+  /**
+   * Whether the agent manages this ENI's addresses (the reference's rules, §4.2). ENIs on network cards
+   * other than 0 are left alone: they are the reference's only with ENABLE_MULTI_NIC (§3.11), which this
+   * agent does not implement, and their device numbers and route tables are not card 0's.
+   */
   #isManaged(eni: Ec2EniView, identity: NodeIdentity): boolean {
     if (eni.id === identity.primaryEniId) return true;
+    if (eni.networkCard > 0) return false;
     if (eni.tags[NO_MANAGE_TAG] === "true") return false;
     if (eni.tags[INSTANCE_TAG] === identity.instanceId) return true;
     return this.#o.config.eni.manageUntaggedEni && eni.tags[INSTANCE_TAG] === undefined;
@@ -322,7 +329,7 @@ export class NodeAgent {
   }
 
   async #reconcile(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { checkedEc2: false, adoptedEnis: [], removedEnis: [], addedCidrs: [], removedCidrs: [], keptForPods: [] };
+    const report: ReconcileReport = { checkedEc2: false, adoptedEnis: [], removedEnis: [], removedUnmanagedEnis: [], addedCidrs: [], removedCidrs: [], keptForPods: [] };
     const identity = this.#identity;
     if (!identity || this.#stopping) return report;
     await this.pool.exclusive(async () => {
@@ -332,11 +339,18 @@ export class NodeAgent {
       const known = new Map(snapshot.enis.map((e) => [e.id, new Set(e.cidrs.map((c) => c.cidr))]));
       const differs =
         imds.some((e) => !this.#unmanaged.has(e.id) && (!known.has(e.id) || !sameSet(known.get(e.id)!, cidrsOf(e)))) ||
-        [...known.keys()].some((id) => !imds.some((e) => e.id === id));
+        [...known.keys(), ...this.#unmanaged].some((id) => !imds.some((e) => e.id === id));
       if (!differs) return;
       report.checkedEc2 = true;
-      const ids = [...new Set([...imds.map((e) => e.id), ...known.keys()])];
+      const ids = [...new Set([...imds.map((e) => e.id), ...known.keys(), ...this.#unmanaged])];
       const ec2 = new Map((await cloud.ec2Enis(ids)).map((e) => [e.id, e]));
+      // An unmanaged ENI that EC2 shows gone from this instance frees its slot for the pool.
+      for (const id of [...this.#unmanaged]) {
+        if (ec2.get(id)?.attachedTo === identity.instanceId) continue;
+        this.#unmanaged.delete(id);
+        report.removedUnmanagedEnis.push(id);
+        log("info", `unmanaged ENI ${id} is gone from this instance in EC2; its slot is the pool's again`);
+      }
 
       for (const [id, cidrs] of known) {
         const truth = ec2.get(id);
@@ -391,14 +405,16 @@ export class NodeAgent {
           log("info", `ENI ${seen.id} was attached outside the agent; adopted with ${truth.secondaryIps.length + truth.prefixes.length} CIDRs`);
         }
       }
-      if (report.adoptedEnis.length + report.removedEnis.length + report.addedCidrs.length + report.removedCidrs.length > 0) {
-        log("info", "reconciled with EC2", { ...report });
-      }
+      if (changed(report)) log("info", "reconciled with EC2", { ...report });
     });
     this.lastReconcile = { ...report, at: this.#o.scheduler.now() };
-    if (report.addedCidrs.length + report.removedCidrs.length + report.adoptedEnis.length + report.removedEnis.length > 0) this.pool.trigger();
+    if (changed(report)) this.pool.trigger();
     return report;
   }
+}
+
+function changed(r: ReconcileReport): boolean {
+  return r.addedCidrs.length + r.removedCidrs.length + r.adoptedEnis.length + r.removedEnis.length + r.removedUnmanagedEnis.length > 0;
 }
 
 /** Runs a datastore removal; false when the datastore refused it with `code` (taken by a pod meanwhile). */

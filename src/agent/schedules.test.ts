@@ -1,6 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { scheduleLeakedEniCleanup } from "./schedules.ts";
+import { publishPoolStats, scheduleLeakedEniCleanup } from "./schedules.ts";
+import { Datastore } from "./datastore/datastore.ts";
+import type { NodeAgent } from "./node-agent.ts";
+import type { AgentMetrics, PoolStatsInput } from "./observability/metrics.ts";
 import { VirtualScheduler } from "../time/virtual-scheduler.ts";
 
 const MINUTE = 60_000;
@@ -73,5 +76,26 @@ describe("leaked-ENI clean-up schedule (virtual time)", () => {
     await scheduler.advance(3 * HOUR);
     assert.equal(runs, 1);
     assert.equal(scheduler.pending, 0);
+  });
+});
+
+describe("pool gauges", () => {
+  test("awscni_eni_max and awscni_ip_max follow MAX_ENI and leave out unmanaged ENIs", () => {
+    const datastore = new Datastore({ now: () => 0, cooldownMs: 0, prefixDelegation: false });
+    let unmanagedEnis = 1;
+    const agent = { poolLimits: () => ({ enis: 4, ipv4PerEni: 10, maxPods: 29, unmanagedEnis, reserveTrunkSlot: false }), pool: { waiting: 0 } } as unknown as NodeAgent;
+    const seen: PoolStatsInput[] = [];
+    const metrics = { poolStats: (s: PoolStatsInput) => seen.push(s) } as unknown as AgentMetrics;
+    publishPoolStats(metrics, datastore, agent, 2);
+    publishPoolStats(metrics, datastore, agent, null);
+    unmanagedEnis = 0; // the unmanaged ENI detached
+    publishPoolStats(metrics, datastore, agent, 2);
+    publishPoolStats(metrics, datastore, agent, 9);
+    assert.deepEqual(seen.map((s) => [s.maxEnis, s.maxIps]), [
+      [1, 9],
+      [3, 27],
+      [2, 18],
+      [4, 36],
+    ]);
   });
 });

@@ -44,7 +44,8 @@ export function startSchedules(o: {
   };
 }
 
-function publishPoolStats(metrics: AgentMetrics, datastore: Datastore, agent: NodeAgent, maxEni: number | null): void {
+/** The pool gauges; awscni_eni_max and awscni_ip_max count MAX_ENI and leave out the unmanaged ENIs. */
+export function publishPoolStats(metrics: AgentMetrics, datastore: Datastore, agent: NodeAgent, maxEni: number | null): void {
   const snap = datastore.snapshot();
   const limits = agent.poolLimits();
   // As the reference: min(MAX_ENI, the type's limit) minus the ENIs the agent does not manage.
