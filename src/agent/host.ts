@@ -3,29 +3,38 @@
 
 import type { AgentConfig } from "./config.ts";
 import type { AgentHost, EniView, NodeIdentity } from "./node-agent.ts";
-import { setupEniNetwork, setupNodeNetwork, teardownEniNetwork, type LinkWait } from "../datapath/index.ts";
+import { setupEniNetwork, setupNodeNetwork, teardownEniNetwork, updateVpcCidrs, type LinkWait } from "../datapath/index.ts";
 import { listLinks } from "../datapath/ip.ts";
 
 /** An attached ENI shows up on the node within seconds; the reference waits 5 x 3 s. Poll faster. */
 const ENI_LINK_WAIT: LinkWait = { attempts: 60, intervalMs: 250 };
 
-export function makeHost(config: AgentConfig): AgentHost {
+/** The agent's host, plus what the VPC-CIDR watcher needs: the SNAT and connmark rules rebuilt for a new CIDR set. */
+export interface NodeHost extends AgentHost {
+  updateVpcCidrs(identity: NodeIdentity, vpcCidrs: readonly string[]): Promise<void>;
+}
+
+export function makeHost(config: AgentConfig): NodeHost {
   const net = config.hostNetwork;
+  const nodeOptions = (identity: NodeIdentity, vpcCidrs: readonly string[]) => ({
+    primaryMac: identity.primaryMac,
+    primaryIp: identity.primaryIp,
+    vpcCidrs,
+    mtu: net.eniMtu,
+    externalSnat: net.externalSnat,
+    excludeSnatCidrs: net.excludeSnatCidrs,
+    randomizeSnat: net.randomizeSnat,
+    connmark: net.connmark,
+    nodePortSupport: net.nodePortSupport,
+    externalServiceCidrs: net.externalServiceCidrs,
+    vethPrefix: net.vethPrefix,
+  });
   return {
     async setupNode(identity: NodeIdentity, vpcCidrs: readonly string[]) {
-      await setupNodeNetwork({
-        primaryMac: identity.primaryMac,
-        primaryIp: identity.primaryIp,
-        vpcCidrs,
-        mtu: net.eniMtu,
-        externalSnat: net.externalSnat,
-        excludeSnatCidrs: net.excludeSnatCidrs,
-        randomizeSnat: net.randomizeSnat,
-        connmark: net.connmark,
-        nodePortSupport: net.nodePortSupport,
-        externalServiceCidrs: net.externalServiceCidrs,
-        vethPrefix: net.vethPrefix,
-      });
+      await setupNodeNetwork(nodeOptions(identity, vpcCidrs));
+    },
+    async updateVpcCidrs(identity: NodeIdentity, vpcCidrs: readonly string[]) {
+      await updateVpcCidrs(nodeOptions(identity, vpcCidrs));
     },
     async setupEni(eni: EniView) {
       await setupEniNetwork({

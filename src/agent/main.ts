@@ -12,6 +12,7 @@ import { makeHost } from "./host.ts";
 import { AgentLifecycle } from "./lifecycle.ts";
 import { connectAws, initialiseNode, installCni, nodeTypeLimits, openDatastore, startObservability } from "./start-up.ts";
 import { startSchedules } from "./schedules.ts";
+import { startVpcWatchers } from "./vpc-changes/start.ts";
 import { Endpoints, stopOnSignals, type Running } from "./shutdown.ts";
 import { createLogger, logFunction } from "./observability/log.ts";
 import { createAgentMetrics } from "./observability/metrics.ts";
@@ -119,6 +120,7 @@ async function run(): Promise<number> {
         await kubernetes?.stop();
       },
     };
+    const eniConfigs = () => (kubernetes === undefined ? undefined : { choice: () => kubernetes.eniConfigChoice(), synced: () => kubernetes.eniConfigsSynced(), get: (name: string) => kubernetes.eniConfig(name) });
     const agent = new NodeAgent({
       config,
       cloud: makeAwsCloud({
@@ -126,7 +128,7 @@ async function run(): Promise<number> {
         imds,
         config,
         log,
-        eniConfigs: () => (kubernetes === undefined ? undefined : { choice: () => kubernetes.eniConfigChoice(), synced: () => kubernetes.eniConfigsSynced(), get: (name) => kubernetes.eniConfig(name) }),
+        eniConfigs,
         reportPlacement: (reason, message) => kubernetes?.recordPlacementProblem(reason, message),
       }),
       host,
@@ -157,7 +159,14 @@ async function run(): Promise<number> {
     lifecycle.serving();
     metrics.startup({ seconds: (now() - lifecycle.startedAt) / 1000, success: true, withApiServer: kubernetes?.state === "connected", failureReason: "" });
     log("info", `serving the CNI plugin on ${config.paths.socketPath}`);
-    running.schedules = startSchedules({ config, datastore, agent, metrics, ec2, vpcId: identity.vpcId, scheduler, log });
+    const schedules = startSchedules({ config, datastore, agent, metrics, ec2, vpcId: identity.vpcId, scheduler, log });
+    const watchers = startVpcWatchers({ config, agent, datastore, host, imds, ec2, eniConfigs, scheduler, log });
+    running.schedules = {
+      stop() {
+        schedules.stop();
+        watchers.stop();
+      },
+    };
     if (config.eni.podEni && kubernetes !== undefined && kubernetes.state !== "not-configured") {
       stopSecurityGroupsForPods = advertiseSecurityGroupsForPods({ kube: kubernetes, agent, datastore, maxEni: config.pool.maxEni, scheduler, log });
     }

@@ -179,6 +179,11 @@ export class NodeAgent {
     return this.#vpcCidrs;
   }
 
+  /** The VPC's CIDRs changed (the CIDR watcher has rebuilt the rules): the plugin's next ADDs get them. */
+  setVpcCidrs(cidrs: readonly string[]): void {
+    this.#vpcCidrs = [...cidrs];
+  }
+
   poolLimits(): PoolLimits {
     return {
       enis: this.#o.limits.enis,

@@ -222,6 +222,11 @@ export async function attachEni(ec2: Ec2, opts: { instanceId: string; eniId: str
   }
 }
 
+/** RefreshSGIDs: the ENI's security groups (sorted, as at creation). */
+export async function setEniSecurityGroups(ec2: Ec2, eniId: string, groupIds: readonly string[]): Promise<void> {
+  await ec2Call(ec2, "refreshSGIDs", new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [...groupIds].sort() }));
+}
+
 export async function setDeleteOnTermination(ec2: Ec2, eniId: string, attachmentId: string): Promise<void> {
   await ec2Call(
     ec2,

@@ -152,6 +152,16 @@ export class Imds {
     return doc.region;
   }
 
+  /** The VPC's IPv4 CIDRs as the ENI with this MAC shows them (the reference re-reads the primary's every 30 s). */
+  vpcIpv4Cidrs(mac: string): Promise<string[]> {
+    return this.list(`meta-data/network/interfaces/macs/${mac}/vpc-ipv4-cidr-blocks`);
+  }
+
+  /** The security groups of the ENI with this MAC (RefreshSGIDs reads the primary's every 30 s). */
+  securityGroupIds(mac: string): Promise<string[]> {
+    return this.list(`meta-data/network/interfaces/macs/${mac}/security-group-ids`);
+  }
+
   /** MACs of the ENIs IMDS shows attached. */
   macs(): Promise<string[]> {
     return this.list("meta-data/network/interfaces/macs/");
