@@ -55,6 +55,12 @@ export type PluginOptions = {
   argsKeys?: readonly string[];
   /** Stdin bigger than this is refused with code 5. Default 4 MiB. */
   maxStdinBytes?: number;
+  /**
+   * How long the runtime may keep stdin open (default 10 s): a stdin never closed gets code 5 then,
+   * instead of an ADD that hangs until the runtime's own timeout kills the plugin. A whole JSON object
+   * followed by a pause of STDIN_IDLE_MS is taken as the config without waiting for the close.
+   */
+  stdinTimeoutMs?: number;
 };
 
 export type RunInput = {
@@ -67,6 +73,9 @@ export type RunInput = {
 export type RunOutput = { stdout: string; exitCode: number };
 
 export const DEFAULT_MAX_STDIN_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_STDIN_TIMEOUT_MS = 10_000;
+/** The pause after a whole JSON object on a stdin left open before it is taken as the config. */
+const STDIN_IDLE_MS = 200;
 
 const NO_ARGS: CniArgs = { ignoreUnknown: false, all: {} };
 
@@ -156,32 +165,54 @@ export async function runPlugin(input: RunInput): Promise<RunOutput> {
 
 /**
  * Reads stdin up to `max` bytes. VERSION needs no input, so it reads only what a runtime pipes in
- * (never a terminal) and gives up after a moment rather than hang on a stdin nobody closes.
+ * (never a terminal) and gives up after a moment rather than hang on a stdin nobody closes. The other
+ * commands need it whole: a stdin left open is answered with code 5 after `timeoutMs`, unless what
+ * came is already a whole JSON object and nothing more follows for a moment.
  */
-function readStdin(max: number, optional: boolean): Promise<string> {
+function readStdin(max: number, optional: boolean, timeoutMs: number): Promise<string> {
   const stdin = process.stdin;
   if (optional && stdin.isTTY) return Promise.resolve("");
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let timer: NodeJS.Timeout | undefined;
+    let idle: NodeJS.Timeout | undefined;
     const finish = (err?: CniError): void => {
       if (timer !== undefined) clearTimeout(timer);
+      if (idle !== undefined) clearTimeout(idle);
       stdin.removeAllListeners("data").removeAllListeners("end").removeAllListeners("error");
       stdin.pause();
+      // An open pipe would keep the process alive; it is ours to let go of once read.
+      if (err !== undefined || !stdin.readableEnded) stdin.destroy();
       if (err !== undefined) reject(err);
       else resolve(Buffer.concat(chunks).toString("utf8"));
     };
+    const wholeObject = (): boolean => {
+      try {
+        const v: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        return typeof v === "object" && v !== null && !Array.isArray(v);
+      } catch {
+        return false;
+      }
+    };
     if (optional) timer = setTimeout(() => finish(), 1000);
+    else {
+      timer = setTimeout(() => {
+        if (wholeObject()) return finish();
+        finish(new CniError(ErrorCode.IoFailure, `stdin was not closed within ${timeoutMs} ms (${size} bytes read, not a whole network config)`));
+      }, timeoutMs);
+    }
     stdin.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      // Stop at max+1 so runPlugin sees an oversize stdin and answers code 5.
-      if (size > max) {
-        chunks.push(chunk);
-        finish();
-        return;
-      }
       chunks.push(chunk);
+      // Stop at max+1 so runPlugin sees an oversize stdin and answers code 5.
+      if (size > max) return finish();
+      if (!optional) {
+        if (idle !== undefined) clearTimeout(idle);
+        idle = setTimeout(() => {
+          if (wholeObject()) finish();
+        }, STDIN_IDLE_MS);
+      }
     });
     stdin.on("end", () => finish());
     stdin.on("error", (e: Error) => finish(new CniError(ErrorCode.IoFailure, `error reading from stdin: ${e.message}`)));
@@ -215,7 +246,7 @@ export async function pluginMain(handlers: PluginHandlers, options: PluginOption
   const max = options.maxStdinBytes ?? DEFAULT_MAX_STDIN_BYTES;
   let stdin: string;
   try {
-    stdin = await readStdin(max, process.env["CNI_COMMAND"] === "VERSION");
+    stdin = await readStdin(max, process.env["CNI_COMMAND"] === "VERSION", options.stdinTimeoutMs ?? DEFAULT_STDIN_TIMEOUT_MS);
   } catch (err) {
     emit({ stdout: JSON.stringify(toCniError(err).toObject(LATEST_VERSION)) + "\n", exitCode: 1 });
     return;
