@@ -168,7 +168,7 @@ async function main() {
   };
   if (settings.kubernetesNodes === true) {
     const { ClusterNodes } = await import("./kubelet/cluster-nodes.ts");
-    nodes = new ClusterNodes({ runName: name, runDir: dir, server: kube.server, apiUrl: `https://${SERVICE_ADDRESSES.kubernetes}`, model, region: topology.region, netnsOf: (id) => fabric.netnsName(id), log });
+    nodes = new ClusterNodes({ runName: name, runDir: dir, server: kube.server, apiUrl: `https://${SERVICE_ADDRESSES.kubernetes}`, model, region: topology.region, ec2Endpoint: `http://${SERVICE_ADDRESSES.ec2}`, netnsOf: (id) => fabric.netnsName(id), log });
     await nodes.start();
   }
 

@@ -22,13 +22,15 @@ export class ClusterNodes {
   readonly #netnsOf: (instanceId: string) => string;
   readonly #log: Log;
   readonly #nodeNames = new Map<string, string>();
+  readonly #ec2Endpoint: string;
 
-  constructor(options: { runName: string; runDir: string; server: KubeApiServer; apiUrl: string; model: Ec2Model; region: string; netnsOf: (instanceId: string) => string; log: Log }) {
+  constructor(options: { runName: string; runDir: string; server: KubeApiServer; apiUrl: string; model: Ec2Model; region: string; ec2Endpoint: string; netnsOf: (instanceId: string) => string; log: Log }) {
     this.supervisor = new KubeletSupervisor({ runName: options.runName, runDir: options.runDir, server: options.server, apiUrl: options.apiUrl, log: options.log });
     this.scheduler = new Scheduler(options.server.client, (m) => options.log("error", m));
     this.#model = options.model;
     this.#server = options.server;
     this.#region = options.region;
+    this.#ec2Endpoint = options.ec2Endpoint;
     this.#netnsOf = options.netnsOf;
     this.#log = options.log;
   }
@@ -48,7 +50,14 @@ export class ClusterNodes {
   async startInstance(instance: Instance): Promise<void> {
     const nodeName = this.nodeName(instance);
     this.#nodeNames.set(instance.instanceId, nodeName);
-    await this.supervisor.start({ instanceName: nameTag(instance.tags) || instance.instanceId, instanceId: instance.instanceId, netns: this.#netnsOf(instance.instanceId), nodeName });
+    await this.supervisor.start({
+      instanceName: nameTag(instance.tags) || instance.instanceId,
+      instanceId: instance.instanceId,
+      netns: this.#netnsOf(instance.instanceId),
+      nodeName,
+      // What `vpcsim exec` gives a program on the instance: vpcsim has no DNS for AWS endpoints.
+      nodeEnv: { AWS_REGION: this.#region, AWS_DEFAULT_REGION: this.#region, AWS_ENDPOINT_URL_EC2: this.#ec2Endpoint },
+    });
   }
 
   /** The instance is terminated: its kubelet stops and its Node goes. */

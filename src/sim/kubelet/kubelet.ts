@@ -23,6 +23,7 @@ export interface KubeletOptions {
   node: NodeSettings;
   nodeRoot: string;
   apiServer: WorkerContext["apiServer"];
+  nodeEnv?: Record<string, string>;
   log: (level: "info" | "error", message: string, fields?: Record<string, unknown>) => void;
   /** How often the runtime's network status is read (the node's Ready condition). */
   statusIntervalMs?: number;
@@ -60,6 +61,7 @@ export class Kubelet {
       nodeRoot: options.nodeRoot,
       hostIP: options.node.identity.privateIp,
       apiServer: options.apiServer,
+      ...(options.nodeEnv ? { nodeEnv: options.nodeEnv } : {}),
       log: options.log,
       sandboxBackoff: options.sandboxBackoff ?? new Backoff(1000, 30_000),
       restartBackoff: options.restartBackoff ?? new Backoff(10_000, 300_000),

@@ -28,6 +28,8 @@ export interface KubeletProcessConfig {
   maxPods?: number;
   labels?: Record<string, string>;
   imdsEndpoint?: string;
+  /** Given to every container: the node's AWS environment (region, EC2 endpoint). */
+  nodeEnv?: Record<string, string>;
 }
 
 function log(level: "info" | "error", message: string, fields: Record<string, unknown> = {}) {
@@ -69,6 +71,7 @@ async function main() {
     node: { name, identity: id, capacity, ...(config.labels ? { labels: config.labels } : {}) },
     nodeRoot: config.nodeRoot,
     apiServer: { url: rest.server, host: url.hostname, port: Number(url.port || 443), caPem: rest.caPem },
+    ...(config.nodeEnv ? { nodeEnv: config.nodeEnv } : {}),
     log,
   });
   log("info", "kubelet starting", { node: name, instance: id.instanceId, type: id.instanceType, zone: id.zone, maxPods: capacity.pods, server: rest.server });

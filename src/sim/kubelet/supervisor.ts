@@ -24,6 +24,8 @@ export interface KubeletNode {
   nodeName: string;
   maxPods?: number;
   labels?: Record<string, string>;
+  /** Given to every container (the node's AWS environment). */
+  nodeEnv?: Record<string, string>;
 }
 
 interface Running {
@@ -73,6 +75,7 @@ export class KubeletSupervisor {
       nodeName: node.nodeName,
       ...(node.maxPods !== undefined ? { maxPods: node.maxPods } : {}),
       ...(node.labels ? { labels: node.labels } : {}),
+      ...(node.nodeEnv ? { nodeEnv: node.nodeEnv } : {}),
     };
     const configFile = join(kubeletDir, "config.json");
     writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });

@@ -24,6 +24,11 @@ export interface PodContext {
   apiPort: number;
   /** KUBECONFIG for the pod's service account, when its token is mounted. */
   kubeconfig?: string;
+  /**
+   * What the node's environment gives every container (vpcsim has no DNS for AWS endpoints: the
+   * EC2 endpoint and region, as `vpcsim exec` sets them); the pod's own env overrides it.
+   */
+  nodeEnv?: Record<string, string>;
 }
 
 export type ContainerSpec = {
@@ -147,6 +152,7 @@ export function containerConfig(pod: KObject, container: ContainerSpec, image: P
   env.set("KUBERNETES_SERVICE_PORT_HTTPS", String(ctx.apiPort));
   env.set("KUBERNETES_PORT", `tcp://${ctx.apiHost}:${ctx.apiPort}`);
   if (ctx.kubeconfig) env.set("KUBECONFIG", ctx.kubeconfig);
+  for (const [k, v] of Object.entries(ctx.nodeEnv ?? {})) env.set(k, v);
   for (const e of container.env ?? []) {
     let value: string;
     if (e.valueFrom?.fieldRef) {

@@ -32,6 +32,8 @@ export interface WorkerContext {
   nodeRoot: string;
   hostIP: string;
   apiServer: { url: string; host: string; port: number; caPem: string };
+  /** Given to every container (see PodContext.nodeEnv). */
+  nodeEnv?: Record<string, string>;
   log: (level: "info" | "error", message: string, fields?: Record<string, unknown>) => void;
   /** Sandbox creation back-off (initial, max) and container restart back-off. */
   sandboxBackoff: Backoff;
@@ -243,7 +245,7 @@ export class PodWorker {
     const ips = podSpec(this.#pod).hostNetwork ? [this.#ctx.hostIP] : (this.view.sandbox?.ips ?? []);
     const s = this.#ctx.apiServer;
     const automount = podSpec(this.#pod).automountServiceAccountToken !== false;
-    return { nodeName: this.#ctx.nodeName, nodeRoot: this.#ctx.nodeRoot, podDir: this.#podDir, hostIP: this.#ctx.hostIP, podIPs: ips, apiHost: s.host, apiPort: s.port, ...(automount ? { kubeconfig: join(this.#podDir, "kubeconfig") } : {}) };
+    return { nodeName: this.#ctx.nodeName, nodeRoot: this.#ctx.nodeRoot, podDir: this.#podDir, hostIP: this.#ctx.hostIP, podIPs: ips, apiHost: s.host, apiPort: s.port, ...(this.#ctx.nodeEnv ? { nodeEnv: this.#ctx.nodeEnv } : {}), ...(automount ? { kubeconfig: join(this.#podDir, "kubeconfig") } : {}) };
   }
 
   /** The pod's service-account token (bound to the pod), its CA and a kubeconfig, refreshed hourly. */
