@@ -16,7 +16,7 @@ import { describeSubnet, describeTaggedSecurityGroups, describeZoneSubnets } fro
 import { errorCode, isInsufficientAddresses } from "../aws/errors.ts";
 import { placementMode, placeNewEni, PlacementRefused, type EniConfigSource, type Placement } from "./placement/eni-placement.ts";
 import { CNI_ROLE_TAG } from "./placement/tag-rules.ts";
-import { allocEni, assignIps, assignPrefixes, describeEni, describeEnis, freeEni, tagEni, toEni, unassignIps, unassignPrefixes, type Ec2Eni } from "../aws/eni-api.ts";
+import { allocEni, assignIpv6Prefixes, assignIps, assignPrefixes, describeEni, describeEnis, freeEni, tagEni, toEni, unassignIps, unassignPrefixes, type Ec2Eni } from "../aws/eni-api.ts";
 
 export interface AwsCloudOptions {
   ec2: Ec2;
@@ -122,6 +122,18 @@ export function makeAwsCloud(options: AwsCloudOptions): AgentCloud {
     async tagEni(eniId, tags) {
       const current = await describeEni(ec2, eniId, "tagENI");
       if (current) await tagEni(ec2, eniId, current.tags, { ...current.tags, ...tags });
+    },
+    async ipv6Prefixes(eniId) {
+      // EC2, not IMDS: after a restart IMDS may not show the prefix yet, and a second one must not be asked for.
+      const eni = await describeEni(ec2, eniId, "GetIPv6PrefixesFromEC2");
+      if (!eni) throw new Error(`EC2 does not know the primary ENI ${eniId}`);
+      return eni.ipv6Prefixes;
+    },
+    async assignIpv6Prefix(eniId) {
+      return assignIpv6Prefixes(ec2, eniId, 1);
+    },
+    async vpcIpv6Cidrs() {
+      return (await imds.eniIpv6(identity().primaryMac)).vpcIpv6Cidrs;
     },
     async assign(eniId: string, request: AddressRequest) {
       if (request.prefixCount !== undefined) return assignPrefixes(ec2, eniId, request.prefixCount);

@@ -28,6 +28,7 @@ export function makeHost(config: AgentConfig): NodeHost {
     nodePortSupport: net.nodePortSupport,
     externalServiceCidrs: net.externalServiceCidrs,
     vethPrefix: net.vethPrefix,
+    ipv6: config.ipFamily === "ipv6",
   });
   return {
     async setupNode(identity: NodeIdentity, vpcCidrs: readonly string[]) {

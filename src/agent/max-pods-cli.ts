@@ -9,12 +9,14 @@ export const MAX_PODS_USAGE = `Usage: vpc-cni-agent max-pods --instance-type TYP
 
 Prints the maximum number of pods for an instance type: ENIs x (IPv4 per ENI - 1) + 2, or with
 prefix delegation ENIs x ((IPv4 per ENI - 1) x 16) + 2 (Nitro and bare metal only), capped at the
-recommended 110 (up to 30 vCPUs) or 250 (more than 30 vCPUs).
+recommended 110 (up to 30 vCPUs) or 250 (more than 30 vCPUs). With --ipv6 (ENABLE_IPv6), one /80
+prefix serves every pod, so the recommended cap alone is the answer (Nitro and bare metal only).
 
 Options:
   --instance-type TYPE   EC2 instance type, e.g. m5.large (required)
   --prefix-delegation    ENABLE_PREFIX_DELEGATION is on
   --custom-networking    AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG is on (the primary ENI gets no pods)
+  --ipv6                 ENABLE_IPv6 is on (implies prefix delegation; not with --custom-networking)
   --max-eni N            MAX_ENI: use at most N ENIs
   --cpus N               the instance's vCPUs (otherwise estimated from the type's name)
   --show-max-allowed     print the uncapped maximum
@@ -35,6 +37,7 @@ export function runMaxPodsCli(args: readonly string[], stdout: Output, stderr: O
         "instance-type": { type: "string" },
         "prefix-delegation": { type: "boolean" },
         "custom-networking": { type: "boolean" },
+        ipv6: { type: "boolean" },
         "show-max-allowed": { type: "boolean" },
         "max-eni": { type: "string" },
         cpus: { type: "string" },
@@ -56,9 +59,11 @@ export function runMaxPodsCli(args: readonly string[], stdout: Output, stderr: O
   const maxEni = positiveInteger(options["max-eni"]);
   if (maxEni === null) return usageError(stderr, `--max-eni takes a whole number ≥ 1, not ${JSON.stringify(options["max-eni"])}`);
 
+  if (options.ipv6 && options["custom-networking"]) return usageError(stderr, "--ipv6 and --custom-networking exclude each other (custom networking is IPv4 only)");
   const result = maxPods({
     instanceType,
-    prefixDelegation: options["prefix-delegation"] === true,
+    ipv6: options.ipv6 === true,
+    prefixDelegation: options["prefix-delegation"] === true || options.ipv6 === true,
     customNetworking: options["custom-networking"] === true,
     showMaxAllowed: options["show-max-allowed"] === true,
     ...(cpus === undefined ? {} : { cpus }),

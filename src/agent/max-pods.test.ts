@@ -131,4 +131,14 @@ describe("maxPods", () => {
     assert.equal(pods({ instanceType: "mac1.metal", showMaxAllowed: true }), 234);
     assert.equal(pods({ instanceType: "mac1.metal", cpus: 12 }), 110);
   });
+
+  it("IPv6: one /80 serves every pod, so max pods is the recommended cap; Nitro or bare metal only", () => {
+    assert.equal(pods({ instanceType: "m5.large", ipv6: true, prefixDelegation: true }), 110);
+    assert.equal(pods({ instanceType: "t3.nano", ipv6: true, prefixDelegation: true }), 110, "not the IPv4 formula's 4");
+    assert.equal(pods({ instanceType: "c5.18xlarge", ipv6: true, prefixDelegation: true }), 250);
+    assert.equal(pods({ instanceType: "m5.large", ipv6: true, prefixDelegation: true, showMaxAllowed: true }), 2 ** 48);
+    const refused = maxPods({ instanceType: "m4.large", ipv6: true, prefixDelegation: true });
+    assert.equal(refused.ok, false);
+    assert.match(refused.ok ? "" : refused.error, /m4\.large is neither Nitro nor bare metal: IPv6 pods need \/80 prefixes/);
+  });
 });

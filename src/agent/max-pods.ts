@@ -10,6 +10,8 @@ import { estimateVcpus } from "../aws/instance-vcpus.ts";
 export const HOST_NETWORK_PODS = 2;
 export const ADDRESSES_PER_PREFIX = 16;
 export const RECOMMENDED_CAP_SMALL = 110;
+/** Addresses of an IPv6 /80 prefix (2^48): the "uncapped" max pods of an IPv6 node. */
+export const IPV6_ADDRESSES_PER_PREFIX = 2 ** 48;
 export const RECOMMENDED_CAP_LARGE = 250;
 /** Instances with more vCPUs than this get the larger cap. */
 export const SMALL_INSTANCE_MAX_VCPUS = 30;
@@ -21,6 +23,8 @@ export type MaxPodsInput = {
   readonly table?: InstanceLimitsTable;
   readonly prefixDelegation?: boolean;
   readonly customNetworking?: boolean;
+  /** ENABLE_IPv6: pods' addresses come from one /80 (2^48 of them), so only the recommended cap limits them. */
+  readonly ipv6?: boolean;
   /** The uncapped value (the calculator's --show-max-allowed). */
   readonly showMaxAllowed?: boolean;
   /** vCPUs, when known; otherwise estimated from the type's name. */
@@ -75,7 +79,13 @@ export function maxPods(input: MaxPodsInput): MaxPodsResult {
     notes.push(`${limits.instanceType} is neither Nitro nor bare metal: no prefix delegation, counting secondary addresses`);
   }
   const podSlotsPerEni = (limits.ipv4PerEni - 1) * (prefixDelegation ? ADDRESSES_PER_PREFIX : 1);
-  const maxAllowed = Math.max(enis, 0) * podSlotsPerEni + HOST_NETWORK_PODS;
+  let maxAllowed = Math.max(enis, 0) * podSlotsPerEni + HOST_NETWORK_PODS;
+  if (input.ipv6) {
+    if (!supportsPrefixDelegation(limits)) return { ok: false, error: `${limits.instanceType} is neither Nitro nor bare metal: IPv6 pods need /80 prefixes, which EC2 does not delegate to it` };
+    // One /80 on the primary ENI serves every pod: addresses never limit, the kubelet's max pods does.
+    notes.push("IPv6: one /80 prefix on the primary ENI (2^48 addresses); max pods is the recommended kubelet value (110 up to 30 vCPUs, else 250)");
+    maxAllowed = IPV6_ADDRESSES_PER_PREFIX;
+  }
 
   let vcpus: number | null = input.cpus ?? null;
   if (vcpus === null) {

@@ -97,6 +97,21 @@ class FakeCloud implements AgentCloud {
   growthPausedUntil() {
     return 0;
   }
+  /** IPv6: the primary ENI's /80s, as EC2 would describe them. */
+  readonly ipv6 = new Map<string, string[]>();
+  async ipv6Prefixes(eniId: string) {
+    this.calls.push(`ipv6Prefixes ${eniId}`);
+    return [...(this.ipv6.get(eniId) ?? [])];
+  }
+  async assignIpv6Prefix(eniId: string) {
+    this.calls.push(`assignIpv6Prefix ${eniId}`);
+    const prefix = `2600:1f10:4000:${(this.#next++).toString(16)}::/80`;
+    this.ipv6.set(eniId, [...(this.ipv6.get(eniId) ?? []), prefix]);
+    return [prefix];
+  }
+  async vpcIpv6Cidrs() {
+    return ["2600:1f10:4000::/56"];
+  }
 }
 
 class FakeHost implements AgentHost {

@@ -4,9 +4,10 @@
 
 import { customNetworkingOn, type AgentConfig } from "./config.ts";
 import { DatastoreError, type AssignResult, type Datastore, type IPAMKey, type PodMetadata, type ReleaseResult } from "./datastore/datastore.ts";
-import { addCidrOnce, PoolManager, type PoolCloud } from "./pool-manager.ts";
+import { addCidrOnce, NoAddressError, PoolManager, ShuttingDownError, type PoolCloud } from "./pool-manager.ts";
 import type { PoolLimits } from "./pool/index.ts";
 import { routeTableId } from "../datapath/route-table.ts";
+import { initIpv6Node, type Ipv6Node } from "./ipv6-node.ts";
 import type { Scheduler, Timer } from "../time/scheduler.ts";
 import type { InstanceIdentity } from "../aws/imds.ts";
 import type { Log } from "../log/log.ts";
@@ -56,6 +57,12 @@ export interface AgentCloud extends PoolCloud {
   ec2AttachedEnis(): Promise<Ec2EniView[]>;
   /** Tags an ENI with what is missing or different (the reference's TagENI). */
   tagEni(eniId: string, tags: Record<string, string>): Promise<void>;
+  /** IPv6 nodes: the ENI's /80 prefixes as EC2 describes them (DescribeNetworkInterfaces). */
+  ipv6Prefixes(eniId: string): Promise<string[]>;
+  /** IPv6 nodes: AssignIpv6Addresses(Ipv6PrefixCount=1); the prefixes EC2 assigned. */
+  assignIpv6Prefix(eniId: string): Promise<string[]>;
+  /** IPv6 nodes: the VPC's IPv6 CIDRs (instance metadata of the primary ENI). */
+  vpcIpv6Cidrs(): Promise<string[]>;
 }
 
 export interface AgentHost {
@@ -111,6 +118,8 @@ export class NodeAgent {
   /** ENIs EC2 took off this instance while pods held their addresses: kept in the datastore, never touched in EC2. */
   #goneWithPods = new Set<string>();
   #stopping = false;
+  /** Set on IPv6 nodes once initialised. */
+  #ipv6: Ipv6Node | undefined;
   lastReconcile: (ReconcileReport & { at: number }) | undefined;
 
   constructor(options: NodeAgentOptions) {
@@ -184,6 +193,15 @@ export class NodeAgent {
     this.#vpcCidrs = [...cidrs];
   }
 
+  /** IPv6 nodes: the /80 pods get addresses from, and the VPC's IPv6 CIDRs; undefined on IPv4 nodes. */
+  get ipv6(): Ipv6Node | undefined {
+    return this.#ipv6;
+  }
+
+  get #isIpv6(): boolean {
+    return this.#o.config.ipFamily === "ipv6";
+  }
+
   poolLimits(): PoolLimits {
     return {
       enis: this.#o.limits.enis,
@@ -203,6 +221,7 @@ export class NodeAgent {
     const identity = await cloud.identity();
     this.#identity = identity;
     this.#vpcCidrs = [...identity.vpcCidrs];
+    if (this.#isIpv6) return this.#initIpv6(identity);
     const imds = await cloud.imdsEnis();
     // IMDS trails EC2: an ENI attached just before a restart (by the agent that was killed, with pods on
     // it in the checkpoint) may not show there yet. EC2's list of the instance's ENIs is the truth, or the
@@ -235,6 +254,29 @@ export class NodeAgent {
         }
       }
     }
+  }
+
+  /** IPv6 (reference §5.7): the primary ENI and its one /80; no other ENI is looked at or set up. */
+  async #initIpv6(identity: NodeIdentity): Promise<void> {
+    const { cloud, host, log, config, datastore } = this.#o;
+    await host.setupNode(identity, this.#vpcCidrs);
+    this.#ipv6 = await initIpv6Node({ cloud, datastore, identity, log });
+    this.#enis.set(identity.primaryEniId, {
+      id: identity.primaryEniId,
+      mac: identity.primaryMac,
+      deviceNumber: 0,
+      networkCard: 0,
+      subnetId: identity.subnetId,
+      subnetCidr: identity.subnetCidr,
+      primaryIp: identity.primaryIp,
+      secondaryIps: [],
+      prefixes: [],
+    });
+    if (!config.eni.disableNetworkResourceProvisioning) {
+      // The reference tags every managed ENI at init, the primary one included.
+      await cloud.tagEni(identity.primaryEniId, { [INSTANCE_TAG]: identity.instanceId }).catch((err: Error) => log("warn", `tagging ${identity.primaryEniId} failed: ${err.message}`));
+    }
+    log("info", `IPv6 node ${identity.instanceId} (${identity.instanceType}, ${identity.availabilityZone}) initialised: pods get addresses from ${this.#ipv6.prefix}, no warm pool`);
   }
 
   /**
@@ -281,6 +323,8 @@ export class NodeAgent {
   }
 
   start(): void {
+    // IPv6: no pool loop and no reconcile loop (reference §3.2).
+    if (this.#isIpv6) return;
     this.pool.start();
     const every = this.#o.config.pool.reconcileIntervalMs;
     this.#reconcileTimer = this.#o.scheduler.every(
@@ -304,7 +348,19 @@ export class NodeAgent {
 
   /** ADD: an address for the pod (the one it holds already when the ADD is retried). */
   allocate(key: IPAMKey, pod: Pick<PodMetadata, "k8sPodNamespace" | "k8sPodName" | "k8sPodUID">): Promise<AssignResult> {
+    if (this.#isIpv6) return new Promise((resolve) => resolve(this.#allocateIpv6(key, { ...pod, interfacesCount: 1 })));
     return this.pool.allocate(key, { ...pod, interfacesCount: 1 }, this.#maxPods());
+  }
+
+  /** Straight from the /80: the kubelet's max pods is the only cap (reference §8), nothing waits. */
+  #allocateIpv6(key: IPAMKey, pod: PodMetadata): AssignResult {
+    if (this.#stopping) throw new ShuttingDownError("the agent is shutting down");
+    try {
+      return this.#o.datastore.assign(key, pod);
+    } catch (err) {
+      if (err instanceof DatastoreError && err.code === "no-available-address") throw new NoAddressError(`no address: ${err.message}`);
+      throw err;
+    }
   }
 
   #maxPods(): number {
@@ -318,6 +374,7 @@ export class NodeAgent {
 
   /** DEL: releases the pod's address; an unknown pod is not an error (DEL must be idempotent). */
   release(key: IPAMKey): ReleaseResult | undefined {
+    if (this.#isIpv6) return this.#o.datastore.release(key);
     return this.pool.release(key);
   }
 
@@ -336,7 +393,7 @@ export class NodeAgent {
   async #reconcile(): Promise<ReconcileReport> {
     const report: ReconcileReport = { checkedEc2: false, adoptedEnis: [], removedEnis: [], removedUnmanagedEnis: [], addedCidrs: [], removedCidrs: [], keptForPods: [] };
     const identity = this.#identity;
-    if (!identity || this.#stopping) return report;
+    if (!identity || this.#stopping || this.#isIpv6) return report;
     await this.pool.exclusive(async () => {
       const { cloud, datastore, host, log } = this.#o;
       const imds = await cloud.imdsEnis();

@@ -11,7 +11,7 @@ import { Datastore } from "./datastore/datastore.ts";
 import { restoreCheckpoint } from "./datastore/restore.ts";
 import { lockStateDirectories, type StateLock } from "./state-lock.ts";
 import type { AgentLifecycle } from "./lifecycle.ts";
-import { maxPods } from "./max-pods.ts";
+import { maxPods, supportsPrefixDelegation } from "./max-pods.ts";
 import type { AgentHost, NodeAgent, TypeLimits } from "./node-agent.ts";
 import type { Log } from "../log/log.ts";
 import { introspectionSource } from "./introspection-source.ts";
@@ -70,6 +70,8 @@ export function openDatastore(config: AgentConfig, now: () => number): { datasto
     now,
     cooldownMs: config.pool.ipCooldownMs,
     prefixDelegation: config.pool.prefixDelegation,
+    // IPv6 nodes serve from their /80 and write the checkpoint's "ipv6" entries.
+    family: config.ipFamily === "ipv6" ? "6" : "4",
     persist: (d) => checkpoint.write(d),
   });
   const lock: StateLock = {
@@ -84,7 +86,11 @@ export function openDatastore(config: AgentConfig, now: () => number): { datasto
 export async function nodeTypeLimits(ec2: Ec2, instanceType: string, config: AgentConfig): Promise<TypeLimits> {
   const limits = loadInstanceLimits().get(instanceType) ?? (await describeInstanceLimits(ec2, instanceType));
   if (!limits) throw new Error(`instance type ${instanceType} is neither in the instance limits table nor described by EC2`);
-  const pods = maxPods({ limits, prefixDelegation: config.pool.prefixDelegation, customNetworking: customNetworkingOn(config.eni), showMaxAllowed: true, cpus: 1 });
+  if (config.ipFamily === "ipv6" && !supportsPrefixDelegation(limits)) {
+    // Reference isConfigValid: IPv4 falls back to secondary addresses, IPv6 cannot.
+    throw new Error(`ENABLE_IPv6=true on ${instanceType}, which is neither Nitro nor bare metal: IPv6 pods need prefix delegation (/80 prefixes), which EC2 gives only those instances; nothing was changed on the node`);
+  }
+  const pods = maxPods({ limits, prefixDelegation: config.pool.prefixDelegation, customNetworking: customNetworkingOn(config.eni), ipv6: config.ipFamily === "ipv6", showMaxAllowed: config.ipFamily !== "ipv6", cpus: 1 });
   if (!pods.ok) throw new Error(pods.error);
   return { enis: limits.enis, ipv4PerEni: limits.ipv4PerEni, trunking: limits.trunking, maxPods: pods.maxAllowed };
 }

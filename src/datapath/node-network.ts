@@ -4,7 +4,7 @@
 // mangle connmark rules. Every call converges the node to the layout the options describe, whatever
 // an earlier run (ours or an older aws-node) left, and changes nothing when it is already there.
 
-import { inNetns, isNotFound, type NetnsOption } from "./exec.ts";
+import { inNetns, ip, isNotFound, type NetnsOption } from "./exec.ts";
 import { findLinkByMac, reconcileRules, setLinkMtu, type IpRule, type LinkWait } from "./ip.ts";
 import { iptablesHasRandomFully, iptablesRestore, iptablesSave } from "./iptables.ts";
 import { planTable } from "./iptables-plan.ts";
@@ -58,6 +58,12 @@ export interface NodeNetworkOptions extends NetnsOption {
   vethPrefix?: string;
   /** Set rp_filter=2 on the primary interface (the reference's init container does it); default true. */
   setRpFilter?: boolean;
+  /**
+   * ENABLE_IPv6 (reference §5.7): the IPv6 sysctls, the fwmark rule in IPv6, no IPv4 SNAT or connmark
+   * (IPv6 pods' own traffic is not translated; their IPv4 egress is egress-cni's), and the FORWARD guard
+   * that keeps connections from reaching pods' 169.254.172.0/22 egress addresses.
+   */
+  ipv6?: boolean;
   linkWait?: LinkWait;
 }
 
@@ -72,6 +78,7 @@ interface Resolved {
   mtu: number;
   externalServiceCidrs: string[];
   setRpFilter: boolean;
+  ipv6: boolean;
   linkWait: LinkWait;
 }
 
@@ -100,6 +107,7 @@ function resolve(options: NodeNetworkOptions): Resolved {
     mtu: validateMtu(options.mtu ?? DEFAULT_MTU),
     externalServiceCidrs: canonicalCidrs(options.externalServiceCidrs ?? [], "external service CIDR"),
     setRpFilter: options.setRpFilter ?? true,
+    ipv6: options.ipv6 ?? false,
     linkWait: options.linkWait ?? DEFAULT_LINK_WAIT,
   };
 }
@@ -111,11 +119,40 @@ export async function setupNodeNetwork(options: NodeNetworkOptions): Promise<Nod
   return serialized(options.netns, async () => {
     const link = await findLinkByMac(target, resolved.primaryMac, resolved.linkWait);
     if (link.mtu !== resolved.mtu) await setLinkMtu(target, link.ifname, resolved.mtu);
-    await ensureNodeSysctls(target, link.ifname, { rpFilter: resolved.setRpFilter });
+    await ensureNodeSysctls(target, link.ifname, { rpFilter: resolved.setRpFilter, ipv6: resolved.ipv6 });
     await reconcileNodeRules(target, resolved);
-    await applyIptables(target, resolved, link.ifname);
+    if (resolved.ipv6) {
+      await ensureIpv6FwmarkRule(target, resolved.layout.connmark);
+      await ensureEgressGuard(target);
+    } else {
+      await applyIptables(target, resolved, link.ifname);
+    }
     return { primaryIf: link.ifname };
   });
+}
+
+/** egress-cni's IPv4 range on IPv6 nodes (reference §1.4). */
+export const EGRESS_V4_RANGE = "169.254.172.0/22";
+const EGRESS_GUARD_COMMENT = "Block Node Local Pod access via IPv4";
+
+/**
+ * Reference setupRuleToBlockNodeLocalAccess: FORWARD rule 1 rejects new connections to the pods'
+ * egress addresses (the same range on every node; only the pods' own connections may use them).
+ */
+async function ensureEgressGuard(target: NetnsOption): Promise<void> {
+  const filter = await iptablesSave(target, "filter");
+  const rule = `-d ${EGRESS_V4_RANGE} -m conntrack --ctstate NEW -m comment --comment "${EGRESS_GUARD_COMMENT}" -j REJECT`;
+  if (filter.rules.some((r) => r.chain === "FORWARD" && r.spec.includes(EGRESS_GUARD_COMMENT))) return;
+  await iptablesRestore(target, `*filter\n-I FORWARD 1 ${rule}\nCOMMIT\n`);
+}
+
+/** The fwmark rule at 1024 in the mode's family (reference §5.1): IPv6 here. */
+async function ensureIpv6FwmarkRule(target: NetnsOption, connmark: number): Promise<void> {
+  const mark = hexMark(connmark);
+  const { stdout } = await ip(target, ["-6", "-j", "rule", "show", "priority", String(HOST_RULE_PRIORITY)]);
+  const rules = JSON.parse(stdout || "[]") as Array<Record<string, unknown>>;
+  if (rules.some((r) => r["fwmark"] === mark && r["table"] === "main")) return;
+  await ip(target, ["-6", "rule", "add", "fwmark", `${mark}/${mark}`, "lookup", "main", "priority", String(HOST_RULE_PRIORITY)]);
 }
 
 /**
@@ -128,7 +165,8 @@ export async function updateVpcCidrs(options: NodeNetworkOptions): Promise<NodeN
   const target: NetnsOption = { netns: options.netns };
   return serialized(options.netns, async () => {
     const link = await findLinkByMac(target, resolved.primaryMac, resolved.linkWait);
-    await applyIptables(target, resolved, link.ifname);
+    // IPv6 nodes have no IPv4 SNAT or connmark rules to rebuild.
+    if (!resolved.ipv6) await applyIptables(target, resolved, link.ifname);
     return { primaryIf: link.ifname };
   });
 }
@@ -138,7 +176,7 @@ async function reconcileNodeRules(target: NetnsOption, resolved: Resolved): Prom
   const desired: Array<Omit<IpRule, "other">> = [];
   // Marked traffic (NodePort replies, non-VPC pod egress) is routed by the main table, i.e. out of
   // the primary ENI where it is SNATed. Needed iff node-port support or on-node SNAT.
-  if (nodePortSupport || !externalSnat) {
+  if (!resolved.ipv6 && (nodePortSupport || !externalSnat)) {
     desired.push({ priority: HOST_RULE_PRIORITY, table: "main", not: false, fwmark: hexMark(connmark), fwmask: hexMark(connmark) });
   }
   for (const cidr of resolved.externalServiceCidrs) {

@@ -45,6 +45,13 @@ export function validateIpv4(value: string, what = "IPv4 address"): string {
   return value;
 }
 
+/** A pod's address, IPv4 or IPv6 (the datastore's text form); returns it with its family. */
+export function validatePodAddress(value: string, what = "pod address"): { address: string; family: "4" | "6" } {
+  const ip = typeof value === "string" ? parseIp(value) : undefined;
+  if (ip === undefined) fail(what, value, "an IPv4 address (dotted quad) or an IPv6 address");
+  return { address: value, family: ip.family };
+}
+
 /**
  * Parses `a.b.c.d/n` and clears host bits, as the reference does (net.ParseCIDR(...).String()); the
  * canonical form is also what iptables-save prints, which the idempotence checks compare against.

@@ -74,22 +74,25 @@ async function add(req: PluginRequest): Promise<Result> {
     throw agentError("add cmd: failed to assign an IP address to container", got.error);
   }
   const assigned = got.reply.addresses[0];
-  if (!assigned || assigned.ipv4Addr === "") {
+  // An IPv4 node's agent answers with ipv4Addr, an IPv6 node's with ipv6Addr (reference §5.7).
+  const address = assigned?.ipv4Addr || assigned?.ipv6Addr || "";
+  if (!assigned || address === "") {
     // Whatever the agent recorded for this attachment is given back, not left until GC.
     const undone = await release(rpc(c), { ...podKeys(c, req), reason: "SetupNSFailed" });
     if (!undone.ok) c.log("error", "rollback: releasing the allocation failed", { error: undone.error });
-    throw new CniError(ErrAgent, "add cmd: the agent answered without an IPv4 address");
+    throw new CniError(ErrAgent, "add cmd: the agent answered without an IPv4 or IPv6 address");
   }
+  const v6 = assigned.ipv4Addr === "";
   try {
     const wired = await setupPodNetwork({
       netnsPath: req.env.netns,
       ifName: req.env.ifname,
       hostVethName,
-      address: assigned.ipv4Addr,
+      address,
       routeTableId: assigned.routeTableId,
       mtu: c.conf.mtu,
     });
-    c.log("info", "pod wired", { address: assigned.ipv4Addr, deviceNumber: assigned.deviceNumber, routeTableId: assigned.routeTableId, hostVeth: hostVethName });
+    c.log("info", "pod wired", { address, deviceNumber: assigned.deviceNumber, routeTableId: assigned.routeTableId, hostVeth: hostVethName });
     return {
       interfaces: [
         { name: wired.hostVeth.name, mac: wired.hostVeth.mac },
@@ -97,7 +100,7 @@ async function add(req: PluginRequest): Promise<Result> {
         // aws-node's record for Kubernetes pods; a spec-conformant host entry for others (podman).
         dummyInterface(hostVethName, assigned.deviceNumber, 0, req.args.podNamespace ? "aws-node" : "host"),
       ],
-      ips: [{ address: `${assigned.ipv4Addr}/32`, interface: 1 }],
+      ips: [{ address: `${address}/${v6 ? 128 : 32}`, interface: 1 }],
     };
   } catch (err) {
     // Roll back the allocation as the reference does (reason SetupNSFailed); the datapath has undone itself.
@@ -130,8 +133,8 @@ async function del(req: PluginRequest): Promise<void> {
   let states: PodState[] = [];
   if (released.ok) {
     states = released.reply.addresses
-      .filter((a) => a.ipv4Addr !== "")
-      .map((a) => ({ address: a.ipv4Addr, routeTableId: a.routeTableId, deviceNumber: a.deviceNumber, hostVethName: fromPrev?.hostVethName ?? "", podVlanId: 0 }));
+      .filter((a) => (a.ipv4Addr || a.ipv6Addr) !== "")
+      .map((a) => ({ address: a.ipv4Addr || a.ipv6Addr, routeTableId: a.routeTableId, deviceNumber: a.deviceNumber, hostVethName: fromPrev?.hostVethName ?? "", podVlanId: 0 }));
     if (states.length === 0 && fromPrev) states = [fromPrev];
   } else {
     // DEL must succeed without the agent (it may be restarting): unwire from prevResult; the agent
@@ -183,11 +186,11 @@ async function gc(req: GcRequest): Promise<void> {
   // The agent has released them all and will not name them again: one teardown that fails must not
   // leave the others' rules and routes behind for good.
   await everyOne(
-    out.reply.released.filter((a) => a.ipv4Addr !== ""),
-    (a) => teardownPodNetwork({ address: a.ipv4Addr, routeTableId: a.routeTableId }),
-    (a, err) => c.log("error", "gc: unwiring a released address failed", { address: a.ipv4Addr, error: (err as Error).message }),
+    out.reply.released.filter((a) => (a.ipv4Addr || a.ipv6Addr) !== ""),
+    (a) => teardownPodNetwork({ address: a.ipv4Addr || a.ipv6Addr, routeTableId: a.routeTableId }),
+    (a, err) => c.log("error", "gc: unwiring a released address failed", { address: a.ipv4Addr || a.ipv6Addr, error: (err as Error).message }),
   );
-  c.log("info", "garbage collected", { released: out.reply.released.map((a) => a.ipv4Addr) });
+  c.log("info", "garbage collected", { released: out.reply.released.map((a) => a.ipv4Addr || a.ipv6Addr) });
 }
 
 function datapathIfName(ifName: string): string | undefined {

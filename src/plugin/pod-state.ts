@@ -35,7 +35,8 @@ const HOST_FORM_DUMMY = /^dummy[0-9a-f]*:(\d+)$/;
 /** The pod's state from a prevResult, or undefined when it does not carry one (e.g. another plugin's). */
 export function podStateFromResult(result: Result | undefined): PodState | undefined {
   const interfaces = result?.interfaces ?? [];
-  const ip = result?.ips?.find((i) => i.address.includes(".") && i.address.endsWith("/32"));
+  // An IPv4 pod's /32 or an IPv6 pod's /128 (egress-cni adds none to the result).
+  const ip = result?.ips?.find((i) => (i.address.includes(".") && i.address.endsWith("/32")) || (i.address.includes(":") && i.address.endsWith("/128")));
   const dummy = interfaces.findLast((i) => i.name.startsWith("dummy"));
   const host = interfaces.find((i) => (i.sandbox === undefined || i.sandbox === "") && i !== dummy);
   if (!ip || !dummy || !host) return undefined;
@@ -45,7 +46,7 @@ export function podStateFromResult(result: Result | undefined): PodState | undef
   const pod = ip.interface !== undefined ? interfaces[ip.interface] : undefined;
   const encodedTable = pod?.mac !== undefined && /^\d+$/.test(pod.mac) ? Number(pod.mac) : undefined;
   return {
-    address: ip.address.slice(0, -3),
+    address: ip.address.slice(0, ip.address.lastIndexOf("/")),
     // aws-node treats table 1 as main (a legacy value).
     routeTableId: encodedTable === undefined ? routeTableId(deviceNumber) : encodedTable === 1 ? MAIN_TABLE : encodedTable,
     deviceNumber,

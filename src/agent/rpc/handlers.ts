@@ -47,6 +47,7 @@ export function agentRpcHandlers(o: AgentRpcHandlerOptions): RpcHandlers {
           addresses: [podAddress(got)],
           useExternalSnat: host.externalSnat,
           vpcV4Cidrs: [...agent.vpcCidrs, ...host.excludeSnatCidrs],
+          vpcV6Cidrs: agent.ipv6?.vpcIpv6Cidrs ?? [],
         });
       } catch (err) {
         if (err instanceof NoAddressError) throw new RpcError("no-address", err.message);
@@ -63,7 +64,7 @@ export function agentRpcHandlers(o: AgentRpcHandlerOptions): RpcHandlers {
         const got = agent.release(a.key);
         if (got) released.push(podAddress(got));
       }
-      if (released.length > 0) log("info", `GC released ${released.length} allocations of network ${r.networkName}`, { addresses: released.map((a) => a.ipv4Addr) });
+      if (released.length > 0) log("info", `GC released ${released.length} allocations of network ${r.networkName}`, { addresses: released.map((a) => a.ipv4Addr || a.ipv6Addr) });
       return gcReply(released);
     },
     release: async (r) => {
@@ -74,5 +75,6 @@ export function agentRpcHandlers(o: AgentRpcHandlerOptions): RpcHandlers {
 }
 
 function podAddress(a: Allocation): PodAddress {
-  return { ipv4Addr: a.address, ipv6Addr: "", deviceNumber: a.deviceNumber, routeTableId: a.routeTableId };
+  const v6 = a.family === "6";
+  return { ipv4Addr: v6 ? "" : a.address, ipv6Addr: v6 ? a.address : "", deviceNumber: a.deviceNumber, routeTableId: a.routeTableId };
 }

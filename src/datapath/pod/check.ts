@@ -2,12 +2,13 @@
 // namespace, and lists each difference from what setupPodNetwork installs.
 
 import { batchLineError, ipBatch, parseJsonBatch, type IpRunner } from "../ip-batch.ts";
-import { validateIfName, validateIpv4 } from "../validate.ts";
+import { validateIfName, validatePodAddress } from "../validate.ts";
 import { inDriftOrder, type PodDrift } from "./drift.ts";
 import { message, PodNetworkError } from "./errors.ts";
 import { hostRouteDrifts, tableName } from "./host-routes.ts";
 import { assertNetns, hostSide, podRunner, validateNetnsPath } from "./namespaces.ts";
 import { podSideDrifts } from "./pod-side.ts";
+import { podSideDriftsV6 } from "./pod-side-v6.ts";
 import { vethDrifts } from "./veth.ts";
 
 export interface PodCheckOptions {
@@ -28,16 +29,17 @@ export async function checkPodNetwork(options: PodCheckOptions): Promise<PodDrif
   const netnsPath = validateNetnsPath(options.netnsPath);
   const ifName = validateIfName(options.ifName);
   const hostVeth = validateIfName(options.hostVethName);
-  const address = validateIpv4(options.address, "pod address");
+  const { address, family } = validatePodAddress(options.address);
   const table = tableName(options.routeTableId);
   const host = hostSide(options.hostNetns);
   await assertNetns(netnsPath);
 
   const read = async (runner: IpRunner, lines: string[]) => {
     try {
-      const outcome = await ipBatch(runner, lines, { ipOptions: ["-j", "-4"] });
+      const ipOptions = ["-j", `-${family}`];
+      const outcome = await ipBatch(runner, lines, { ipOptions });
       const failure = outcome.failures[0];
-      if (failure !== undefined) throw batchLineError(runner, lines, failure);
+      if (failure !== undefined) throw batchLineError(runner, lines, failure, { ipOptions });
       return parseJsonBatch(outcome.stdout);
     } catch (error) {
       if (error instanceof PodNetworkError) throw error;
@@ -54,7 +56,7 @@ export async function checkPodNetwork(options: PodCheckOptions): Promise<PodDrif
   const veth = vethDrifts(podLinks, hostLinks, ifName, hostVeth);
   return inDriftOrder([
     ...veth.drifts,
-    ...podSideDrifts({ addrs: podAddrs, routes: podRoutes, neighbours: podNeighbours }, ifName, address, veth.hostMac),
-    ...hostRouteDrifts({ routes: hostRoutes, rules: hostRules }, hostVeth, address, table),
+    ...(family === "6" ? podSideDriftsV6 : podSideDrifts)({ addrs: podAddrs, routes: podRoutes, neighbours: podNeighbours }, ifName, address, veth.hostMac),
+    ...hostRouteDrifts({ routes: hostRoutes, rules: hostRules }, hostVeth, address, table, family),
   ]);
 }

@@ -4,12 +4,13 @@
 // everything this call did is undone before a PodNetworkError naming the step is thrown.
 
 import { batchLineError, ipBatch, type BatchLineFailure } from "../ip-batch.ts";
-import { validateIfName, validateIpv4, validateMtu } from "../validate.ts";
+import { validateIfName, validateMtu, validatePodAddress } from "../validate.ts";
 import { message, PodAddressInUseError, PodNetworkError, type StepLine } from "./errors.ts";
 import { hostRouteLines, isRuleStep, routeHolder, ruleDeletion, tableName } from "./host-routes.ts";
 import { assertNetns, hostSide, podRunner, validateNetnsPath } from "./namespaces.ts";
 import { podSideLines } from "./pod-side.ts";
-import { deleteHostLink, deleteHostVethIfOurs, hostLinks, hostVethUpLine, podVethLines, randomMac, setHostVethSysctls, uniqueMac } from "./veth.ts";
+import { podSideLinesV6 } from "./pod-side-v6.ts";
+import { deleteHostLink, deleteHostVethIfOurs, enablePodIpv6, hostLinks, hostVethUpLine, podVethLines, randomMac, setHostVethSysctls, uniqueMac } from "./veth.ts";
 
 export interface PodNetworkOptions {
   /** CNI_NETNS: `/var/run/netns/NAME`, `/proc/PID/ns/net`, or any nsfs bind mount. */
@@ -18,7 +19,7 @@ export interface PodNetworkOptions {
   ifName: string;
   /** See podHostVethName (veth-name.ts). */
   hostVethName: string;
-  /** The pod's IPv4 address (installed as /32). */
+  /** The pod's address: IPv4 (installed as /32, gateway 169.254.1.1) or IPv6 (/128, gateway fe80::1). */
   address: string;
   /** 254 (or legacy 1) for the primary ENI, else the ENI's table: decides the from-rule. */
   routeTableId: number;
@@ -47,7 +48,10 @@ export async function setupPodNetwork(options: PodNetworkOptions): Promise<PodNe
   const netnsPath = validateNetnsPath(options.netnsPath);
   const ifName = validateIfName(options.ifName);
   const hostVeth = validateIfName(options.hostVethName);
-  const address = validateIpv4(options.address, "pod address");
+  const { address, family } = validatePodAddress(options.address);
+  const v6 = family === "6";
+  // ip rule and neighbour lines need the family said (`ip -6`); IPv4 batches run as before.
+  const ipOptions = v6 ? ["-6"] : [];
   const table = tableName(options.routeTableId);
   const mtu = validateMtu(options.mtu);
   const host = hostSide(options.hostNetns);
@@ -73,11 +77,12 @@ export async function setupPodNetwork(options: PodNetworkOptions): Promise<PodNe
   // Chosen here rather than read back afterwards: one spawn less, and the result needs it.
   const podMac = randomMac();
 
-  const podPlan: StepLine[] = [...podVethLines({ ifName, podMac, hostVeth, hostMac, mtu }, host), ...podSideLines(ifName, address, hostMac)];
+  const podPlan: StepLine[] = [...podVethLines({ ifName, podMac, hostVeth, hostMac, mtu }, host), ...(v6 ? podSideLinesV6 : podSideLines)(ifName, address, hostMac)];
   const podLines = podPlan.map((entry) => entry.line);
   let podFailure: BatchLineFailure | undefined;
   try {
-    podFailure = (await ipBatch(pod, podLines, { timeoutMs: ADD_TIMEOUT_MS })).failures[0];
+    if (v6) await enablePodIpv6(netnsPath);
+    podFailure = (await ipBatch(pod, podLines, { timeoutMs: ADD_TIMEOUT_MS, ipOptions })).failures[0];
   } catch (error) {
     // Not attributable to a line (the namespace vanished, a timeout): the veth may or may not exist.
     const rollbackErrors = await attempt([() => deleteHostVethIfOurs(host, hostVeth, hostMac)]);
@@ -87,33 +92,33 @@ export async function setupPodNetwork(options: PodNetworkOptions): Promise<PodNe
     const step = podPlan[podFailure.line - 1]?.step ?? "veth";
     // A refused `link add` created nothing (and the name may be someone else's); after it, the veth is ours.
     const rollbackErrors = step === "veth" ? [] : await attempt([() => deleteHostVethIfOurs(host, hostVeth, hostMac)]);
-    const error = batchLineError(pod, podLines, podFailure);
+    const error = batchLineError(pod, podLines, podFailure, { ipOptions });
     throw new PodNetworkError(step, error.message, error, rollbackErrors);
   }
 
   try {
-    await setHostVethSysctls(host, hostVeth);
+    await setHostVethSysctls(host, hostVeth, { ipv6Pod: v6 });
   } catch (error) {
     const rollbackErrors = await attempt([() => deleteHostVethIfOurs(host, hostVeth, hostMac)]);
     throw new PodNetworkError("host-sysctl", `IPv6 sysctls of ${hostVeth}: ${message(error)}`, error, rollbackErrors);
   }
 
   // On the host, with -force so every line runs and each refusal is known (see isRuleStep).
-  const hostPlan: StepLine[] = [hostVethUpLine(hostVeth), ...hostRouteLines(hostVeth, address, table)];
+  const hostPlan: StepLine[] = [hostVethUpLine(hostVeth), ...hostRouteLines(hostVeth, address, table, family)];
   const hostLines = hostPlan.map((entry) => entry.line);
   const isRuleLine = (line: number) => isRuleStep(hostPlan[line - 1]?.step);
   let hostFailures: BatchLineFailure[];
   try {
-    hostFailures = (await ipBatch(host.runner, hostLines, { force: true, timeoutMs: ADD_TIMEOUT_MS })).failures;
+    hostFailures = (await ipBatch(host.runner, hostLines, { force: true, timeoutMs: ADD_TIMEOUT_MS, ipOptions })).failures;
   } catch (error) {
     // Outcome unknown (ip could not run, or timed out): the veth goes; the rules are identical to a
     // live pod's if one has this address, so they go only when no route to the address is left.
     const rollbackErrors = await attempt([
       () => deleteHostVethIfOurs(host, hostVeth, hostMac),
       async () => {
-        if ((await routeHolder(host, address)) !== undefined) return;
+        if ((await routeHolder(host, address, family)) !== undefined) return;
         const dels = hostLines.filter((_, index) => isRuleLine(index + 1)).map(ruleDeletion);
-        await ipBatch(host.runner, dels, { force: true, timeoutMs: ADD_TIMEOUT_MS });
+        await ipBatch(host.runner, dels, { force: true, timeoutMs: ADD_TIMEOUT_MS, ipOptions });
       },
     ]);
     throw new PodNetworkError("host-link-up", `configuring the host: ${message(error)}`, error, rollbackErrors);
@@ -129,18 +134,18 @@ export async function setupPodNetwork(options: PodNetworkOptions): Promise<PodNe
   const rollbackErrors = await attempt([
     async () => {
       if (addedRules.length === 0) return;
-      const outcome = await ipBatch(host.runner, addedRules, { force: true, timeoutMs: ADD_TIMEOUT_MS });
+      const outcome = await ipBatch(host.runner, addedRules, { force: true, timeoutMs: ADD_TIMEOUT_MS, ipOptions });
       const left = outcome.failures.filter((failure) => !/No such file or directory/.test(failure.message));
       const first = left[0];
-      if (first !== undefined) throw batchLineError(host.runner, addedRules, first, { force: true });
+      if (first !== undefined) throw batchLineError(host.runner, addedRules, first, { force: true, ipOptions });
     },
     () => deleteHostVethIfOurs(host, hostVeth, hostMac),
   ]);
   const first = fatal[0] as BatchLineFailure;
-  const error = batchLineError(host.runner, hostLines, first, { force: true });
+  const error = batchLineError(host.runner, hostLines, first, { force: true, ipOptions });
   const step = hostPlan[first.line - 1]?.step ?? "host-link-up";
   if (step === "host-route" && /File exists/.test(first.message)) {
-    throw new PodAddressInUseError(address, await routeHolder(host, address), error, rollbackErrors);
+    throw new PodAddressInUseError(address, await routeHolder(host, address, family), error, rollbackErrors);
   }
   throw new PodNetworkError(step, error.message, error, rollbackErrors);
 }

@@ -3,7 +3,7 @@
 
 import { DatapathCommandError, isNotFound } from "../exec.ts";
 import { batchLineError, ipBatch, parseJsonBatch, type IpRunner } from "../ip-batch.ts";
-import { DatapathInputError, validateIfName, validateIpv4 } from "../validate.ts";
+import { DatapathInputError, validateIfName, validatePodAddress } from "../validate.ts";
 import { message, NetnsNotFoundError, PodNetworkError } from "./errors.ts";
 import { hostTeardownLines, tableName } from "./host-routes.ts";
 import { assertNetns, hostSide, podRunner, validateNetnsPath } from "./namespaces.ts";
@@ -40,28 +40,29 @@ const MAX_DUPLICATE_RULES = 64;
  * is only deleted through that device.
  */
 export async function teardownPodNetwork(options: PodTeardownOptions): Promise<void> {
-  const address = validateIpv4(options.address, "pod address");
+  const { address, family } = validatePodAddress(options.address);
+  const ipOptions = family === "6" ? ["-6"] : [];
   const table = tableName(options.routeTableId);
   const hostVeth = options.hostVethName === undefined || options.hostVethName === "" ? undefined : validateIfName(options.hostVethName);
   const netnsPath = options.netnsPath === undefined || options.netnsPath === "" ? undefined : validateNetnsPath(options.netnsPath);
   const ifName = options.ifName === undefined || options.ifName === "" ? undefined : validateIfName(options.ifName);
   const host = hostSide(options.hostNetns);
 
-  const lines = hostTeardownLines(address, table, hostVeth);
+  const lines = hostTeardownLines(address, table, hostVeth, family);
 
   const hostPart = async () => {
-    const outcome = await ipBatch(host.runner, lines, { force: true });
+    const outcome = await ipBatch(host.runner, lines, { force: true, ipOptions });
     const fatal = outcome.failures.find((failure) => !GONE.test(failure.message));
-    if (fatal !== undefined) throw batchLineError(host.runner, lines, fatal, { force: true });
+    if (fatal !== undefined) throw batchLineError(host.runner, lines, fatal, { force: true, ipOptions });
     const refused = new Set(outcome.failures.map((failure) => failure.line));
     // The second of each pair of identical rule deletions: when it was not refused, duplicates exist.
     for (const [index, text] of lines.entries()) {
       if (index === 0 || lines[index - 1] !== text || !text.startsWith("rule del") || refused.has(index + 1)) continue;
       for (let i = 0; i < MAX_DUPLICATE_RULES; i++) {
-        const again = await ipBatch(host.runner, [text], { force: true });
+        const again = await ipBatch(host.runner, [text], { force: true, ipOptions });
         const failure = again.failures[0];
         if (failure === undefined) continue;
-        if (!GONE.test(failure.message)) throw batchLineError(host.runner, [text], failure, { force: true });
+        if (!GONE.test(failure.message)) throw batchLineError(host.runner, [text], failure, { force: true, ipOptions });
         break;
       }
     }
@@ -81,7 +82,7 @@ export async function teardownPodNetwork(options: PodTeardownOptions): Promise<v
       // Only the pod's own interface goes: the one carrying the pod's address. A CNI_NETNS of
       // /proc/PID/ns/net whose PID was reused, or a path that names the host's namespace, would
       // otherwise have us delete the host's (or another pod's) eth0.
-      if (!(await podInterfaceHasAddress(podRunner(netnsPath), ifName, address))) return;
+      if (!(await podInterfaceHasAddress(podRunner(netnsPath), ifName, address, family))) return;
       const outcome = await ipBatch(podRunner(netnsPath), podLines, {});
       const failure = outcome.failures[0];
       if (failure !== undefined && !GONE.test(failure.message)) throw batchLineError(podRunner(netnsPath), podLines, failure);
@@ -99,10 +100,10 @@ export async function teardownPodNetwork(options: PodTeardownOptions): Promise<v
   }
 }
 
-/** Whether `ifName` in the runner's namespace has `address`/32; false when it does not exist. */
-async function podInterfaceHasAddress(runner: IpRunner, ifName: string, address: string): Promise<boolean> {
+/** Whether `ifName` in the runner's namespace has `address`/32 (/128); false when it does not exist. */
+async function podInterfaceHasAddress(runner: IpRunner, ifName: string, address: string, family: "4" | "6"): Promise<boolean> {
   const lines = [`addr show dev ${ifName}`];
-  const outcome = await ipBatch(runner, lines, { ipOptions: ["-j", "-4"] });
+  const outcome = await ipBatch(runner, lines, { ipOptions: ["-j", `-${family}`] });
   const failure = outcome.failures[0];
   if (failure !== undefined) {
     if (GONE.test(failure.message) || /does not exist/.test(failure.message)) return false;
@@ -113,6 +114,6 @@ async function podInterfaceHasAddress(runner: IpRunner, ifName: string, address:
     (entry) =>
       entry["ifname"] === ifName &&
       Array.isArray(entry["addr_info"]) &&
-      (entry["addr_info"] as Array<Record<string, unknown>>).some((info) => info["local"] === address && info["prefixlen"] === 32),
+      (entry["addr_info"] as Array<Record<string, unknown>>).some((info) => info["local"] === address && info["prefixlen"] === (family === "6" ? 128 : 32)),
   );
 }

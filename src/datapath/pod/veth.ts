@@ -84,11 +84,19 @@ const HOST_VETH_SYSCTLS: ReadonlyArray<readonly [string, string]> = [
   ["forwarding", "0"],
 ];
 
+/**
+ * For IPv6 pods also no duplicate address detection on the host end: its link-local address is what
+ * the host sends neighbour solicitations for the pod's address from, and while it is tentative (a
+ * second or two) the pod's first replies would wait. A veth has one peer, so there is nothing to detect.
+ */
+const HOST_VETH_SYSCTLS_V6: ReadonlyArray<readonly [string, string]> = [...HOST_VETH_SYSCTLS, ["accept_dad", "0"]];
+
 /** The host veth's IPv6 sysctls; absent (IPv6 disabled) is fine, as in the reference. */
-export async function setHostVethSysctls(host: HostSide, name: string): Promise<void> {
+export async function setHostVethSysctls(host: HostSide, name: string, options: { ipv6Pod?: boolean } = {}): Promise<void> {
+  const sysctls = options.ipv6Pod ? HOST_VETH_SYSCTLS_V6 : HOST_VETH_SYSCTLS;
   if (host.netns === undefined) {
     // /proc/sys/net shows the namespace of the process that opens it: ours.
-    for (const [key, value] of HOST_VETH_SYSCTLS) {
+    for (const [key, value] of sysctls) {
       try {
         writeFileSync(`/proc/sys/net/ipv6/conf/${name}/${key}`, value);
       } catch (error) {
@@ -99,8 +107,18 @@ export async function setHostVethSysctls(host: HostSide, name: string): Promise<
   }
   // Another namespace's /proc/sys needs a process inside it. The name is an argument ($1), never
   // part of the script text.
-  const script = 'd=/proc/sys/net/ipv6/conf/$1; [ -d "$d" ] || exit 0; ' + HOST_VETH_SYSCTLS.map(([key, value]) => `echo ${value} > "$d/${key}"`).join(" && ");
+  const script = 'd=/proc/sys/net/ipv6/conf/$1; [ -d "$d" ] || exit 0; ' + sysctls.map(([key, value]) => `echo ${value} > "$d/${key}"`).join(" && ");
   await run("nsenter", [`--net=/var/run/netns/${host.netns}`, resolveTool("sh"), "-c", script, "sh", name]);
+}
+
+/**
+ * IPv6 pods: IPv6 on in the pod's namespace for its interfaces to come (`default`) and for lo, as the
+ * reference sets disable_ipv6=0 on the pod's interface and lo. Written before the interface exists, so
+ * it is created with IPv6 on.
+ */
+export async function enablePodIpv6(netnsPath: string): Promise<void> {
+  const script = 'for i in default lo; do f=/proc/sys/net/ipv6/conf/$i/disable_ipv6; [ -e "$f" ] && [ "$(cat "$f")" != 0 ] && echo 0 > "$f"; done; exit 0';
+  await run("nsenter", [`--net=${netnsPath}`, resolveTool("sh"), "-c", script]);
 }
 
 export async function deleteHostLink(host: HostSide, name: string): Promise<void> {
