@@ -34,9 +34,24 @@ export function runCommand(cmd: string, args: string[], options: { env?: NodeJS.
     child.stderr.on("data", (c: Buffer) => (stderr += c));
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
     child.on("error", reject);
-    child.on("exit", (code, signal) => {
+    // The output is complete at "close" (stdout and stderr drained), which can come after "exit": a
+    // result read at "exit" may miss what the child wrote last (seen under load). A child that leaves
+    // a daemon holding its pipes never closes them, so "exit" still ends the wait, a moment later.
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let done = false;
+    const finish = () => {
+      if (done || exited === undefined) return;
+      done = true;
       clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+      resolve({ code: exited.code ?? (exited.signal ? 128 : 1), stdout, stderr });
+    };
+    child.on("exit", (code, signal) => {
+      exited = { code, signal };
+      setTimeout(finish, 500).unref();
+    });
+    child.on("close", (code, signal) => {
+      exited ??= { code, signal };
+      finish();
     });
     // A command that exits before reading its input must not fail the caller with EPIPE.
     child.stdin.on("error", () => {});

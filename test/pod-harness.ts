@@ -65,7 +65,8 @@ export class Node {
   async cni(call: CniCall, pluginIndex = 0, list: ConfList = this.conflist): Promise<CniOutcome> {
     const plugin = list.plugins[pluginIndex]!;
     const type = String(plugin["type"]);
-    const dir = type === "vpc-cni" ? this.binDir : DEBIAN_CNI_DIR;
+    // Ours from the agent's bin dir (vpc-cni, egress-cni), the rest from Debian's.
+    const dir = type === "vpc-cni" || type === "egress-cni" ? this.binDir : DEBIAN_CNI_DIR;
     const config = { ...execConfig(list, pluginIndex, { ...(call.runtimeConfig ? { capabilityArgs: call.runtimeConfig } : {}), ...(call.prevResult ? { prevResult: call.prevResult as Record<string, unknown> } : {}) }), ...(call.extra ?? {}) };
     const env: Record<string, string> = {
       PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
@@ -96,8 +97,8 @@ export class Node {
   async addPod(pod: string, netns: string): Promise<{ result: any; address: string; containerId: string }> {
     const containerId = `c${randomBytes(8).toString("hex")}`;
     const out = await this.cni({ command: "ADD", containerId, netns, args: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${pod};K8S_POD_INFRA_CONTAINER_ID=${containerId}` });
-    if (out.code !== 0) throw new Error(`ADD ${pod} failed (${out.code}): ${out.stdout} ${out.stderr}`);
-    return { result: out.json, address: String(out.json.ips[0].address).replace(/\/32$/, ""), containerId };
+    if (out.code !== 0 || out.json?.ips === undefined) throw new Error(`ADD ${pod} failed (${out.code}): ${out.stdout} ${out.stderr}`);
+    return { result: out.json, address: String(out.json.ips[0].address).replace(/\/(32|128)$/, ""), containerId };
   }
 
   async delPod(pod: string, netns: string, containerId: string, prevResult?: unknown): Promise<CniOutcome> {
