@@ -5,9 +5,19 @@
 // make an EC2 call.
 
 import type { Datastore } from "./datastore/datastore.ts";
-import type { AgentCloud, NodeIdentity } from "./node-agent.ts";
+import type { InstanceIdentity } from "../aws/imds.ts";
 import { MAIN_TABLE } from "../datapath/route-table.ts";
 import type { Log } from "../log/log.ts";
+
+/** What an IPv6 node needs of EC2 and IMDS (part of the node agent's cloud). */
+export interface Ipv6Cloud {
+  /** The ENI's /80 prefixes as EC2 describes them (DescribeNetworkInterfaces). */
+  ipv6Prefixes(eniId: string): Promise<string[]>;
+  /** AssignIpv6Addresses(Ipv6PrefixCount=1); the prefixes EC2 assigned. */
+  assignIpv6Prefix(eniId: string): Promise<string[]>;
+  /** The VPC's IPv6 CIDRs (instance metadata of the primary ENI). */
+  vpcIpv6Cidrs(): Promise<string[]>;
+}
 
 export interface Ipv6Node {
   /** The /80 pods get their addresses from. */
@@ -19,7 +29,7 @@ export interface Ipv6Node {
 }
 
 /** Puts the primary ENI and its one /80 in the datastore, asking EC2 for the /80 only when it has none. */
-export async function initIpv6Node(o: { cloud: AgentCloud; datastore: Datastore; identity: NodeIdentity; log: Log }): Promise<Ipv6Node> {
+export async function initIpv6Node(o: { cloud: Ipv6Cloud; datastore: Datastore; identity: Pick<InstanceIdentity, "primaryEniId" | "subnetId">; log: Log }): Promise<Ipv6Node> {
   const { cloud, datastore, identity, log } = o;
   const existing = await cloud.ipv6Prefixes(identity.primaryEniId);
   let prefix = existing[0];

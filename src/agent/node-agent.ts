@@ -7,7 +7,7 @@ import { DatastoreError, type AssignResult, type Datastore, type IPAMKey, type P
 import { addCidrOnce, NoAddressError, PoolManager, ShuttingDownError, type PoolCloud } from "./pool-manager.ts";
 import type { PoolLimits } from "./pool/index.ts";
 import { routeTableId } from "../datapath/route-table.ts";
-import { initIpv6Node, type Ipv6Node } from "./ipv6-node.ts";
+import { initIpv6Node, type Ipv6Cloud, type Ipv6Node } from "./ipv6-node.ts";
 import type { Scheduler, Timer } from "../time/scheduler.ts";
 import type { InstanceIdentity } from "../aws/imds.ts";
 import type { Log } from "../log/log.ts";
@@ -48,7 +48,8 @@ export interface TypeLimits {
   maxPods: number;
 }
 
-export interface AgentCloud extends PoolCloud {
+/** The node's EC2 and IMDS: the pool's actions, what init and the reconciler read, and IPv6 nodes' /80. */
+export interface AgentCloud extends PoolCloud, Ipv6Cloud {
   identity(): Promise<NodeIdentity>;
   imdsEnis(): Promise<EniView[]>;
   /** EC2's view of these ENIs; ids EC2 does not know are left out. */
@@ -57,12 +58,6 @@ export interface AgentCloud extends PoolCloud {
   ec2AttachedEnis(): Promise<Ec2EniView[]>;
   /** Tags an ENI with what is missing or different (the reference's TagENI). */
   tagEni(eniId: string, tags: Record<string, string>): Promise<void>;
-  /** IPv6 nodes: the ENI's /80 prefixes as EC2 describes them (DescribeNetworkInterfaces). */
-  ipv6Prefixes(eniId: string): Promise<string[]>;
-  /** IPv6 nodes: AssignIpv6Addresses(Ipv6PrefixCount=1); the prefixes EC2 assigned. */
-  assignIpv6Prefix(eniId: string): Promise<string[]>;
-  /** IPv6 nodes: the VPC's IPv6 CIDRs (instance metadata of the primary ENI). */
-  vpcIpv6Cidrs(): Promise<string[]>;
 }
 
 export interface AgentHost {
