@@ -4,9 +4,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { adminRequest } from "./admin-client.ts";
-import type { RunPaths } from "./run-dir.ts";
-import { startForwarder, stopForwarder, type ForwarderPaths } from "./kube/forwarder-control.ts";
+import { adminRequest } from "../admin-client.ts";
+import type { RunPaths } from "../run-dir.ts";
+import { startForwarder, stopForwarder, type ForwarderPaths } from "../kube/forwarder-control.ts";
 
 function forwarderPaths(paths: RunPaths): ForwarderPaths {
   return { runDir: paths.dir, socket: paths.kubeSocket, state: paths.forwarderState, log: paths.forwarderLog };

@@ -1,0 +1,99 @@
+// The text of `vpcsim --help` and of each command's --help.
+
+export const HELP: Record<string, string> = {
+  main: `vpcsim: a local AWS VPC (EC2 API, instance metadata, kernel datapath) for developing and testing vpc-cni.
+
+Usage: vpcsim COMMAND [options]
+
+Commands:
+  up         create a VPC with subnets and instances, and start the emulator
+  status     show the run's VPC, subnets, instances, ENIs and addresses
+  exec       run a command inside an instance, with the AWS endpoint environment set
+  launch     add an instance to a running VPC
+  terminate  terminate an instance
+  faults     inject or clear faults (throttling, 5xx, timeouts, slow attaches, address exhaustion)
+  calls      show the EC2 call log
+  kubeconfig print the path of the run's kubeconfig (its Kubernetes API, as kubernetes-admin)
+  kubectl    run kubectl against the run's Kubernetes API
+  down       tear a run down (--all: every run, and whatever crashed runs left behind)
+
+Every command takes --help. vpcsim needs root: it creates network namespaces.
+Runs are named (--run NAME, or $VPCSIM_RUN); with one run up, commands find it themselves.`,
+  up: `Usage: vpcsim up [--run NAME] [--profile instant|realistic] [--topology FILE | topology flags] [--kubelets] [--json]
+
+Creates the VPC, its subnets and instances, starts the emulator and prints the run's state.
+
+  --run NAME          name of the run (1-12 lower-case letters/digits; default: default)
+  --profile P         instant (default: EC2 acts at once) or realistic (ENI attach takes seconds,
+                      IMDS lags, API latencies, EC2 throttling buckets on)
+  --topology FILE     the topology as JSON (see README); or build it with flags:
+  --region R          default us-east-1
+  --vpc-cidr CIDR     default 10.0.0.0/16
+  --ipv6              dual stack: the VPC gets an Amazon-provided IPv6 /56, every subnet a /64 of
+                      it (the Nth subnet the /64 numbered N-1), every instance's primary ENI an
+                      IPv6 address (eth0 has it, with the default route via the router's link-local)
+  --subnet NAME=ZONE,CIDR[,ipv6]           repeatable, e.g. a=us-east-1a,10.0.0.0/20; ",ipv6"
+                                           makes that one subnet (and the VPC) dual-stack
+  --instance NAME=TYPE,SUBNET[,public]     repeatable, e.g. node-a=m5.large,a,public
+  --kubelets          make every instance a Kubernetes node: a kubelet per instance (in its
+                      namespace, registered as its private DNS name) and the scheduler; pods
+                      need a CNI on the nodes (the agent writes its conflist) to start
+  --json              print the state as JSON
+
+Without topology flags: subnets a (us-east-1a, 10.0.0.0/20) and b (us-east-1b, 10.0.16.0/20),
+instances node-a (m5.large in a, public address) and node-b (m5.large in b).
+Inside instances: the EC2 API at http://192.0.2.10, IMDS at http://169.254.169.254, external
+hosts whose echo servers (TCP 80 HTTP, TCP 7) answer with the address they saw: 203.0.113.10
+(through the internet gateway's 1:1 NAT) and 2001:db8:ffff::10 (through the egress-only gateway).`,
+  status: `Usage: vpcsim status [--run NAME] [--json]
+
+Shows the run's VPC, subnets (with free addresses), instances and their ENIs and addresses.`,
+  exec: `Usage: vpcsim exec [--run NAME] INSTANCE -- COMMAND [ARGS...]
+
+Runs COMMAND inside the instance's network namespace (INSTANCE is its Name tag or instance id),
+with AWS_REGION and AWS_ENDPOINT_URL_EC2 set and your AWS credentials, profiles and endpoint
+settings removed (other AWS_* configuration, such as AWS_VPC_K8S_CNI_*, passes), so an AWS SDK
+program runs unchanged and takes the instance role's credentials from IMDS. Signals sent to
+vpcsim exec are passed on to COMMAND; it exits with the command's exit code.`,
+  launch: `Usage: vpcsim launch [--run NAME] NAME --type TYPE --subnet SUBNET [--public]
+
+Launches an instance (a new network namespace booted like an EC2 AMI) in a running VPC.
+SUBNET is a subnet's name from the topology or its subnet id. In a dual-stack subnet the
+instance is dual-stack: its primary ENI gets an IPv6 address, on eth0 from boot.`,
+  terminate: `Usage: vpcsim terminate [--run NAME] INSTANCE
+
+Terminates an instance: ENIs with DeleteOnTermination are deleted, others become available.`,
+  faults: `Usage: vpcsim faults [--run NAME] SUBCOMMAND
+
+  list                                     the faults in force
+  add --action A --kind K [--probability P] [--count N] [--ms N] [--status S]
+                                           K: throttle (RequestLimitExceeded), error (5xx; --status
+                                           500 or 503), timeout (hold --ms, then drop the connection),
+                                           latency (add --ms). A is an EC2 action or * for all.
+                                           --probability 0..1 (default 1), --count: only the next N
+  slow-attach --ms N [--detach-ms N]       ENI attach (and detach) take N ms from now on
+  exhaust --subnet S [--count N]           hide N (default: all) free addresses of subnet S, as if
+                                           other tenants used them; --count 0 lifts it
+  throttling on|off [--scale X]            EC2's token buckets on or off; --scale multiplies them
+  deny ACTION...                           UnauthorizedOperation for these actions (none: lift)
+  clear                                    remove every fault and return to the profile's timings`,
+  calls: `Usage: vpcsim calls [--run NAME] [--action A] [--outcome O] [--last N] [--counts] [--json]
+
+The EC2 call log: every request with time, caller, action, outcome and latency.
+--counts prints the number of calls per action and outcome instead.`,
+  kubeconfig: `Usage: vpcsim kubeconfig [--run NAME]
+
+Prints the path of the run's kubeconfig: its Kubernetes API server (through a forwarder on
+127.0.0.1) as kubernetes-admin (group system:masters). Use it with any client:
+  KUBECONFIG=$(vpcsim kubeconfig) kubectl get namespaces`,
+  kubectl: `Usage: vpcsim kubectl [--run NAME] KUBECTL-ARGS...
+
+Runs kubectl with the run's kubeconfig (see vpcsim kubeconfig), e.g. vpcsim kubectl get pods -A.
+The kubectl is $VPCSIM_KUBECTL if set, else the first kubectl on PATH, else the Debian kubectl
+that scripts/setup unpacks into .tools/. Exits with kubectl's exit code.`,
+  down: `Usage: vpcsim down [--run NAME] | --all
+
+Stops the run's emulator and removes everything it created: namespaces, veths, processes (the
+Kubernetes API forwarder included) and its directory under /run/vpcsim. --all does that for every run and also removes any namespace named
+vs-* and any run directory that a crashed run left behind.`,
+};
