@@ -4,6 +4,7 @@
 // IPv6 with their own addresses (no NAT), reach the IPv6 external host untranslated and the IPv4-only
 // external host through egress-cni as the node's IPv4 address; DEL leaves no route, rule, veth, SNAT
 // chain or egress address behind; 50 pods make no EC2 call; bad IPv6 configurations start nothing.
+// And the other way round: an IPv4 node with ENABLE_V6_EGRESS gives its pods IPv6 egress.
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -31,6 +32,7 @@ interface Pod {
 describe("IPv6 cluster: agent, vpc-cni and egress-cni on dual-stack nodes in two zones", { skip }, () => {
   let run: SimRun;
   let agentA: AgentProcess, agentB: AgentProcess;
+  let agentC: AgentProcess | undefined;
   let a: Node, b: Node;
   const servers: ChildProcess[] = [];
   const egressDir = (node: string) => join(AGENT_STATE_ROOT, "egress", node);
@@ -43,6 +45,7 @@ describe("IPv6 cluster: agent, vpc-cni and egress-cni on dual-stack nodes in two
       "--instance", "node-a=m5.large,a,public",
       "--instance", "node-b=m5.large,b,public",
       "--instance", "node-x=m4.large,a",
+      "--instance", "node-c=m5.large,a,public",
     ]);
     const start = (node: string) => new AgentProcess(run, node, { ...V6, VPC_CNI_EGRESS_IPAM_DIR: join(egressDir(node), run.name) }).start();
     [agentA, agentB] = await Promise.all([start("node-a"), start("node-b")]);
@@ -50,7 +53,7 @@ describe("IPv6 cluster: agent, vpc-cni and egress-cni on dual-stack nodes in two
   });
   after(async () => {
     for (const s of servers) s.kill();
-    for (const ag of [agentA, agentB]) {
+    for (const ag of [agentA, agentB, agentC]) {
       await ag?.stop();
       ag?.clean();
     }
@@ -86,11 +89,12 @@ describe("IPv6 cluster: agent, vpc-cni and egress-cni on dual-stack nodes in two
   /** The node's state pods change: pod and egress veths, host routes (both families), rules 512/1536, egress SNAT chains. */
   async function podState(node: Node) {
     const ipn = async (args: string[]) => (await runCommand("ip", ["-n", node.netns, ...args])).stdout.split("\n").filter(Boolean);
-    const links = (await ipn(["-o", "link", "show"])).map((l) => l.split(":")[1]?.trim().split("@")[0] ?? "").filter((l) => /^(eni|egv4)/.test(l)).sort();
-    const routes6 = (await ipn(["-6", "route", "show", "table", "main"])).filter((l) => /dev (eni|egv4)/.test(l) && !l.startsWith("fe80::/64")).sort();
-    const routes4 = (await ipn(["-4", "route", "show", "table", "main"])).filter((l) => /dev (eni|egv4)/.test(l)).sort();
+    const links = (await ipn(["-o", "link", "show"])).map((l) => l.split(":")[1]?.trim().split("@")[0] ?? "").filter((l) => /^(eni|egv4|egv6)/.test(l)).sort();
+    const routes6 = (await ipn(["-6", "route", "show", "table", "main"])).filter((l) => /dev (eni|egv4|egv6)/.test(l) && !l.startsWith("fe80::/64")).sort();
+    const routes4 = (await ipn(["-4", "route", "show", "table", "main"])).filter((l) => /dev (eni|egv4|egv6)/.test(l)).sort();
     const rules = [...(await ipn(["-6", "rule"])), ...(await ipn(["-4", "rule"]))].filter((l) => /^(512|1536):/.test(l)).sort();
-    const nat = (await runCommand("ip", ["netns", "exec", node.netns, "iptables-save", "-t", "nat"])).stdout.split("\n").filter((l) => l.includes("CNI-E4-")).sort();
+    const saved = async (tool: string) => (await runCommand("ip", ["netns", "exec", node.netns, tool, "-t", "nat"])).stdout.split("\n");
+    const nat = [...(await saved("iptables-save")), ...(await saved("ip6tables-save"))].filter((l) => /CNI-E[46]-/.test(l)).sort();
     return { links, routes6, routes4, rules, nat };
   }
 
@@ -209,5 +213,23 @@ describe("IPv6 cluster: agent, vpc-cni and egress-cni on dual-stack nodes in two
     const x = await run.instance("node-x");
     assert.deepEqual(x.enis[0]!.ipv6Prefixes, []);
     assert.doesNotMatch((await run.exec("node-x", ["ip", "-6", "rule"])).stdout, /1024:/, "no host networking set up");
+  });
+
+  test("an IPv4 node with ENABLE_V6_EGRESS: its IPv4 pods reach the IPv6 external host as the node's IPv6 address through egress-cni", async () => {
+    agentC = await new AgentProcess(run, "node-c", { ENABLE_V6_EGRESS: "true", VPC_CNI_EGRESS_IPAM_DIR: join(egressDir("node-c"), run.name) }).start();
+    const c = await Node.of(agentC);
+    const nodeC = await run.instance("node-c");
+    assert.equal(c.conflist.plugins[1]!["enabled"], "true");
+    assert.equal(c.conflist.plugins[1]!["nodeIP"], nodeC.ipv6);
+    assert.match((await run.exec("node-c", ["ip6tables-save", "-t", "filter"])).stdout, /-A FORWARD -d fd00::ac:0\/118 -m conntrack --ctstate NEW -m comment --comment "Block Node Local Pod access via IPv6" -j REJECT/);
+    const before = await podState(c);
+    const pod = await addPod(c, "pv");
+    assert.match(pod.result.ips[0].address, /^10\.0\.\d+\.\d+\/32$/, "an IPv4 pod");
+    assert.match((await c.inPod(pod.ns, ["ip", "-6", "-o", "addr", "show", "dev", "v6if0", "scope", "global"])).stdout, /inet6 fd00::ac:[0-9a-f]+\/118/);
+    assert.equal(await tcpRead(pod.ns, EXTERNAL6, 7), nodeC.ipv6, "IPv6 out as the node's address");
+    assert.equal(await tcpRead(pod.ns, EXTERNAL4, 7), nodeC.publicIp, "IPv4 as before (the node's SNAT, then 1:1)");
+    await delPod(c, pod);
+    assert.deepEqual(await podState(c), before);
+    assert.equal((await runCommand("ip", ["netns", "exec", c.netns, "ip6tables-save", "-t", "nat"])).stdout.includes("CNI-E6-"), false, "no IPv6 SNAT chain left");
   });
 });

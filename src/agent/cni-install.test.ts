@@ -50,6 +50,16 @@ describe("the conflist", () => {
     assert.deepEqual(list.plugins[1].ipam, { type: "host-local", ranges: [[{ subnet: "fd00::ac:00/118" }]], routes: [{ dst: "::/0" }], dataDir: "/run/cni/v4pd/egress-v6-ipam" });
   });
 
+  it("on an IPv4 node with ENABLE_V6_EGRESS: IPv6 egress SNATed to the node's IPv6; none without one, with a warning", () => {
+    const list = conflist(config({ ENABLE_V6_EGRESS: "true" }), NODE) as any;
+    assert.equal(list.plugins[1].enabled, "true");
+    assert.equal(list.plugins[1].nodeIP, NODE.ipv6);
+    const warnings: string[] = [];
+    const without = conflist(config({ ENABLE_V6_EGRESS: "true" }), { ipv4: NODE.ipv4 }, (w) => warnings.push(w)) as any;
+    assert.equal(without.plugins[1].enabled, "false");
+    assert.deepEqual(warnings, ["ENABLE_V6_EGRESS=true but the node has no IPv6 address in instance metadata: IPv6 egress for pods is disabled"]);
+  });
+
   it("bandwidth and tuning after portmap when asked for", () => {
     const list = conflist(config({ ...V6, ENABLE_BANDWIDTH_PLUGIN: "true", DISABLE_POD_V6: "true" }), NODE) as any;
     assert.deepEqual(types(list), ["vpc-cni", "egress-cni", "portmap", "bandwidth", "tuning"]);

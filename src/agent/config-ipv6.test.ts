@@ -45,9 +45,6 @@ describe("IPv6 configurations refused, with the reference's reasons", () => {
     assert.match(refusal({ ...V6, POD_MTU: "1279" }), /POD_MTU="1279": allowed: a whole number 1280\.\.9001 \(the IPv6 range\)/);
   });
 
-  it("ENABLE_V6_EGRESS, which this version does not build", () => {
-    assert.match(refusal({ ENABLE_V6_EGRESS: "true" }), /ENABLE_V6_EGRESS="true": allowed: false: IPv6 egress for IPv4 pods is not built yet/);
-  });
 });
 
 describe("IPv6 configurations accepted", () => {
@@ -81,7 +78,11 @@ describe("IPv6 configurations accepted", () => {
     assert.match(refusal({ ...V6, AWS_VPC_K8S_EGRESS_V4_PLUGIN_LOG_FILE: "stdout" }), /AWS_VPC_K8S_EGRESS_V4_PLUGIN_LOG_FILE="stdout": allowed: "stderr" or an absolute file path/);
   });
 
-  it("IPv4 nodes: the reference's IPv6-egress paths", () => {
+  it("IPv4 nodes: ENABLE_V6_EGRESS and the reference's IPv6-egress paths", () => {
+    const on = loadConfig({ ENABLE_V6_EGRESS: "true" });
+    assert.ok(on.ok);
+    assert.equal(on.config.cniChain.v6Egress, true);
+    assert.deepEqual(on.warnings, []);
     const result = loadConfig({});
     assert.ok(result.ok);
     assert.equal(result.config.cniChain.egressIpamDir, "/run/cni/v4pd/egress-v6-ipam");

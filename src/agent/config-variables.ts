@@ -47,7 +47,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   ref("ENABLE_IPv4", "true", "IPv4 pods. Exactly one of ENABLE_IPv4 and ENABLE_IPv6 must be true (aws-node's code defaults this to false; its manifest to true)."),
   ref("ENABLE_IPv6", "false", "IPv6 pods: one /80 prefix on the primary ENI, no warm pool, no further ENIs. Needs ENABLE_PREFIX_DELEGATION=true, ENABLE_IPv4=false and a Nitro or bare-metal instance; no custom networking."),
   ref("ENABLE_V4_EGRESS", "true", "IPv6 nodes: egress-cni gives each pod an IPv4 address from 169.254.172.0/22 and SNATs its IPv4 traffic to the node's IPv4 address."),
-  ref("ENABLE_V6_EGRESS", "false", "IPv4 nodes: egress-cni gives each pod an IPv6 address from fd00::ac:00/118 and SNATs its IPv6 traffic to the node's IPv6 address (needs one)."),
+  ref("ENABLE_V6_EGRESS", "false", "IPv4 nodes: egress-cni gives each pod an IPv6 address from fd00::ac:00/118 and SNATs its IPv6 traffic to the node's IPv6 address (a node without one gets it disabled, with a warning)."),
   // The conflist's chain
   ref("ENABLE_BANDWIDTH_PLUGIN", "false", "Chain the bandwidth plugin (kubernetes.io/ingress-bandwidth and egress-bandwidth) after portmap."),
   own("VPC_CNI_EGRESS_IPAM_DIR", "/run/cni/v6pd/egress-v4-ipam (IPv6) or /run/cni/v4pd/egress-v6-ipam (IPv4)", "egress-cni's address allocator directory (the conflist's ipam.dataDir); aws-node's fixed paths by default. Give each node its own when several share a machine."),

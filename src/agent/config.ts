@@ -317,9 +317,6 @@ function checkAcrossVariables(r: ConfigReader, config: AgentConfig): void {
   if (eni.customNetworking && eni.customNetworkingByTags && allAccepted("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_BY_TAGS")) {
     r.refuse("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_BY_TAGS", "false when AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG is true: ENIConfigs or tags choose the pods' subnets, not both", [shown("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", true)]);
   }
-  if (ipFamily === "ipv4" && config.cniChain.v6Egress) {
-    r.refuse("ENABLE_V6_EGRESS", "false: IPv6 egress for IPv4 pods is not built yet in this version (egress-cni gives IPv6 pods IPv4 egress only)");
-  }
   const introspection = observability.introspectionBind;
   const metrics = observability.metricsBind;
   if (introspection !== null && metrics !== null && sameListener(introspection, metrics)) {

@@ -29,6 +29,8 @@ export function makeHost(config: AgentConfig): NodeHost {
     externalServiceCidrs: net.externalServiceCidrs,
     vethPrefix: net.vethPrefix,
     ipv6: config.ipFamily === "ipv6",
+    // Without a node IPv6 address the conflist disables IPv6 egress; the node is set up for it anyway.
+    v6Egress: config.ipFamily === "ipv4" && config.cniChain.v6Egress,
   });
   return {
     async setupNode(identity: NodeIdentity, vpcCidrs: readonly string[]) {

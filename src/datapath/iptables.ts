@@ -40,15 +40,19 @@ export function parseIptablesSave(text: string): Map<string, SavedTable> {
   return tables;
 }
 
-export async function iptablesSave(target: NetnsOption, table: IptablesTable): Promise<SavedTable> {
-  const { stdout } = await inNetns(target, "iptables-save", ["-t", table]);
+/** Which tool family: iptables (IPv4, the default) or ip6tables (IPv6). */
+export type IptablesFamily = "4" | "6";
+const tool = (name: "save" | "restore", family: IptablesFamily) => `${family === "6" ? "ip6tables" : "iptables"}-${name}`;
+
+export async function iptablesSave(target: NetnsOption, table: IptablesTable, family: IptablesFamily = "4"): Promise<SavedTable> {
+  const { stdout } = await inNetns(target, tool("save", family), ["-t", table]);
   return parseIptablesSave(stdout).get(table) ?? { chains: [], rules: [] };
 }
 
 /** Applies a restore script (one `*table … COMMIT` block) without flushing what it does not name. */
-export async function iptablesRestore(target: NetnsOption, script: string): Promise<void> {
+export async function iptablesRestore(target: NetnsOption, script: string, family: IptablesFamily = "4"): Promise<void> {
   if (script.trim() === "") return;
-  await inNetns(target, "iptables-restore", ["--noflush", "--wait"], { input: script });
+  await inNetns(target, tool("restore", family), ["--noflush", "--wait"], { input: script });
 }
 
 const randomFullyCache = new Map<string, boolean>();

@@ -64,6 +64,11 @@ export interface NodeNetworkOptions extends NetnsOption {
    * that keeps connections from reaching pods' 169.254.172.0/22 egress addresses.
    */
   ipv6?: boolean;
+  /**
+   * ENABLE_V6_EGRESS on an IPv4 node: IPv6 forwarding with accept_ra=2 on the primary interface, and
+   * the IPv6 FORWARD guard for the pods' fd00::ac:00/118 egress addresses.
+   */
+  v6Egress?: boolean;
   linkWait?: LinkWait;
 }
 
@@ -79,6 +84,7 @@ interface Resolved {
   externalServiceCidrs: string[];
   setRpFilter: boolean;
   ipv6: boolean;
+  v6Egress: boolean;
   linkWait: LinkWait;
 }
 
@@ -108,6 +114,7 @@ function resolve(options: NodeNetworkOptions): Resolved {
     externalServiceCidrs: canonicalCidrs(options.externalServiceCidrs ?? [], "external service CIDR"),
     setRpFilter: options.setRpFilter ?? true,
     ipv6: options.ipv6 ?? false,
+    v6Egress: !(options.ipv6 ?? false) && (options.v6Egress ?? false),
     linkWait: options.linkWait ?? DEFAULT_LINK_WAIT,
   };
 }
@@ -119,31 +126,33 @@ export async function setupNodeNetwork(options: NodeNetworkOptions): Promise<Nod
   return serialized(options.netns, async () => {
     const link = await findLinkByMac(target, resolved.primaryMac, resolved.linkWait);
     if (link.mtu !== resolved.mtu) await setLinkMtu(target, link.ifname, resolved.mtu);
-    await ensureNodeSysctls(target, link.ifname, { rpFilter: resolved.setRpFilter, ipv6: resolved.ipv6 });
+    await ensureNodeSysctls(target, link.ifname, { rpFilter: resolved.setRpFilter, ipv6: resolved.ipv6, v6Egress: resolved.v6Egress });
     await reconcileNodeRules(target, resolved);
     if (resolved.ipv6) {
       await ensureIpv6FwmarkRule(target, resolved.layout.connmark);
-      await ensureEgressGuard(target);
+      await ensureEgressGuard(target, "4");
     } else {
       await applyIptables(target, resolved, link.ifname);
+      if (resolved.v6Egress) await ensureEgressGuard(target, "6");
     }
     return { primaryIf: link.ifname };
   });
 }
 
-/** egress-cni's IPv4 range on IPv6 nodes (reference §1.4). */
+/** egress-cni's ranges (reference §1.4): IPv4 on IPv6 nodes, IPv6 on IPv4 nodes with ENABLE_V6_EGRESS. */
 export const EGRESS_V4_RANGE = "169.254.172.0/22";
-const EGRESS_GUARD_COMMENT = "Block Node Local Pod access via IPv4";
+export const EGRESS_V6_RANGE = "fd00::ac:0/118";
 
 /**
  * Reference setupRuleToBlockNodeLocalAccess: FORWARD rule 1 rejects new connections to the pods'
  * egress addresses (the same range on every node; only the pods' own connections may use them).
  */
-async function ensureEgressGuard(target: NetnsOption): Promise<void> {
-  const filter = await iptablesSave(target, "filter");
-  const rule = `-d ${EGRESS_V4_RANGE} -m conntrack --ctstate NEW -m comment --comment "${EGRESS_GUARD_COMMENT}" -j REJECT`;
-  if (filter.rules.some((r) => r.chain === "FORWARD" && r.spec.includes(EGRESS_GUARD_COMMENT))) return;
-  await iptablesRestore(target, `*filter\n-I FORWARD 1 ${rule}\nCOMMIT\n`);
+async function ensureEgressGuard(target: NetnsOption, family: "4" | "6"): Promise<void> {
+  const comment = `Block Node Local Pod access via IPv${family}`;
+  const filter = await iptablesSave(target, "filter", family);
+  const rule = `-d ${family === "6" ? EGRESS_V6_RANGE : EGRESS_V4_RANGE} -m conntrack --ctstate NEW -m comment --comment "${comment}" -j REJECT`;
+  if (filter.rules.some((r) => r.chain === "FORWARD" && r.spec.includes(comment))) return;
+  await iptablesRestore(target, `*filter\n-I FORWARD 1 ${rule}\nCOMMIT\n`, family);
 }
 
 /** The fwmark rule at 1024 in the mode's family (reference §5.1): IPv6 here. */

@@ -9,6 +9,7 @@ import { run } from "../exec.ts";
 import { checkPodNetwork, setupPodNetwork, teardownPodNetwork } from "./index.ts";
 import { egressHostVethName, setupEgressV4, teardownEgressV4, checkEgressV4 } from "./egress-v4.ts";
 import { egressChainName, setupEgressSnat, teardownEgressSnat, egressSnatDrifts } from "./egress-snat.ts";
+import { checkEgressV6, egressV6HostVethName, setupEgressV6, teardownEgressV6 } from "./egress-v6.ts";
 import { podHostVethName } from "../veth-name.ts";
 import { removeNamespaces, skipWithoutRoot } from "../node-netns.test-support.ts";
 
@@ -42,6 +43,7 @@ async function hostState(host: string) {
     routes6: lines(await ipIn(host, ["-6", "route", "show", "table", "all"])).filter((l) => !l.includes("table local")).sort(),
     rules6: lines(await ipIn(host, ["-6", "rule", "show"])),
     routes4: lines(await ipIn(host, ["-4", "route", "show", "table", "all"])).filter((l) => !l.includes("table local")).sort(),
+    nat6: lines((await run("ip", ["netns", "exec", host, "ip6tables-save", "-t", "nat"])).stdout).filter((l) => l.startsWith("-A") || (l.startsWith(":") && !/^:(PREROUTING|INPUT|OUTPUT|POSTROUTING) /.test(l))),
     nat: lines((await run("ip", ["netns", "exec", host, "iptables-save", "-t", "nat"])).stdout).filter((l) => l.startsWith("-A") || (l.startsWith(":") && !/^:(PREROUTING|INPUT|OUTPUT|POSTROUTING) /.test(l))),
   };
 }
@@ -124,6 +126,36 @@ describe("IPv6 pod datapath", { skip }, () => {
     await teardownEgressV4({ containerId, hostNetns: host });
     await teardownEgressSnat({ network: "aws-cni", containerId, hostNetns: host });
     await teardownEgressV4({ containerId, hostNetns: host });
+    assert.deepEqual(await hostState(host), before);
+  });
+
+  it("egress-cni's IPv6 egress (IPv4 pods, ENABLE_V6_EGRESS): v6if0 from fd00::ac:00/118 via the host end's link-local, SNAT to the node's IPv6; IPv6 off on the pod's eth0; DEL leaves nothing", async () => {
+    const host = await createHost();
+    const before = await hostState(host);
+    const pod = await createPod();
+    await run("ip", ["-n", pod.name, "link", "add", "eth0", "type", "dummy"]).catch(async () => run("ip", ["-n", pod.name, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p"]));
+    const containerId = `c${randomBytes(6).toString("hex")}`;
+    const wired = await setupEgressV6({ netnsPath: pod.path, containerId, podIfName: "eth0", address: "fd00::ac:2", prefixLength: 118, mtu: 9001, hostNetns: host });
+    assert.match(wired.gateway, /^fe80:/);
+    assert.equal(wired.hostVeth, egressV6HostVethName(containerId));
+    const chain = await setupEgressSnat({ network: "aws-cni", containerId, address: "fd00::ac:2", nodeIp: HOST_V6, randomize: "prng", hostNetns: host });
+    assert.match(chain, /^CNI-E6-[0-9a-f]{21}$/);
+    assert.deepEqual(lines(await ipIn(pod.name, ["-6", "route", "show", "default"])), [`default via ${wired.gateway} dev v6if0 metric 1024 pref medium`]);
+    assert.equal((await run("ip", ["netns", "exec", pod.name, "sysctl", "-n", "net.ipv6.conf.eth0.disable_ipv6"])).stdout.trim(), "1");
+    const comment = `-m comment --comment "name: \\"aws-cni\\" id: \\"${containerId}\\""`;
+    assert.deepEqual((await hostState(host)).nat6.filter((l) => l.includes(chain)), [
+      `:${chain} - [0:0]`,
+      `-A POSTROUTING -s fd00::ac:2/128 ${comment} -j ${chain}`,
+      `-A ${chain} -d ff00::/8 ${comment} -j ACCEPT`,
+      `-A ${chain} ${comment} -j SNAT --to-source ${HOST_V6} --random-fully`,
+    ]);
+    const ping = await run("ip", ["netns", "exec", pod.name, "ping", "-6", "-c", "1", "-W", "2", HOST_V6]);
+    assert.match(ping.stdout, /1 received/);
+    assert.deepEqual(await checkEgressV6({ containerId, address: "fd00::ac:2", hostNetns: host }), []);
+    assert.deepEqual(await egressSnatDrifts({ network: "aws-cni", containerId, address: "fd00::ac:2", hostNetns: host }), []);
+    await teardownEgressSnat({ network: "aws-cni", containerId, family: "6", hostNetns: host });
+    await teardownEgressV6({ containerId, hostNetns: host });
+    await teardownEgressV6({ containerId, hostNetns: host });
     assert.deepEqual(await hostState(host), before);
   });
 });
