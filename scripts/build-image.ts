@@ -26,7 +26,7 @@ const ROOT = resolve(import.meta.dirname, "..");
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 export const IMAGE = `localhost/vpc-cni:${VERSION}`;
 
-const CHAINED_PLUGINS = ["loopback", "portmap"];
+const CHAINED_PLUGINS = ["loopback", "portmap", "bandwidth", "tuning"];
 // flock: the agent locks its state directory with it (src/agent/state-lock.ts).
 const TOOLS = ["/usr/sbin/xtables-nft-multi", "/usr/sbin/xtables-legacy-multi", "/usr/bin/ip", "/usr/sbin/sysctl", "/usr/sbin/nft", "/usr/bin/flock"];
 const IPTABLES_NAMES = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"];

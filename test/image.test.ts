@@ -17,7 +17,7 @@ test("the image's root filesystem runs the agent, the init container, the plugin
   try {
     const rootfs = join(dir, "rootfs");
     assembleRootfs(rootfs);
-    for (const f of ["usr/local/bin/node", "app/vpc-cni-agent", "app/vpc-cni-init", "app/dist/vpc-cni", "app/data/instance-types.tsv", "usr/lib/cni/portmap", "app/node_modules/@kubernetes/client-node/package.json"]) {
+    for (const f of ["usr/local/bin/node", "app/vpc-cni-agent", "app/vpc-cni-init", "app/dist/vpc-cni", "app/dist/egress-cni", "app/data/instance-types.tsv", "usr/lib/cni/portmap", "usr/lib/cni/bandwidth", "usr/lib/cni/tuning", "app/node_modules/@kubernetes/client-node/package.json"]) {
       assert.ok(existsSync(join(rootfs, f)), f);
     }
     assert.ok(!existsSync(join(rootfs, "app/src/sim")), "vpcsim is not in the image");

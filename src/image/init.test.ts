@@ -27,19 +27,19 @@ describe("vpc-cni-init", () => {
     if (!skipWithoutRoot()) await removeNamespaces(prefix);
   });
 
-  it("installs loopback and portmap, executable, then sets the node's sysctls on the primary ENI", { skip: skipWithoutRoot() }, async () => {
+  it("installs loopback, portmap, bandwidth and tuning, executable, then sets the node's sysctls on the primary ENI", { skip: skipWithoutRoot() }, async () => {
     const node = await createTestNode(prefix);
     await run("ip", ["netns", "exec", node.netns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=0", "net.ipv4.conf.eth0.rp_filter=1"]);
     const deps: InitDeps = { primaryMac: async () => PRIMARY_MAC, target: { netns: node.netns } };
-    const src = sourceDir(["loopback", "portmap", "bridge"]);
+    const src = sourceDir(["loopback", "portmap", "bandwidth", "tuning", "bridge"]);
     const bin = join(mkdtempSync(join(tmpdir(), "vpc-cni-init-bin-")), "opt", "cni", "bin");
     const out = capture();
     const err = capture();
     assert.equal(await runInit([], { HOST_CNI_BIN_PATH: bin, VPC_CNI_CHAINED_PLUGIN_DIR: src }, out, err, deps), 0, err.text);
-    assert.deepEqual(readdirSync(bin).sort(), ["loopback", "portmap"]);
+    assert.deepEqual(readdirSync(bin).sort(), ["bandwidth", "loopback", "portmap", "tuning"]);
     assert.equal(statSync(join(bin, "portmap")).mode & 0o777, 0o755);
     assert.equal(readFileSync(join(bin, "portmap"), "utf8"), "#!/bin/sh\necho portmap\n");
-    assert.match(out.text, /installed .*loopback, .*portmap/);
+    assert.match(out.text, /installed .*loopback, .*portmap, .*bandwidth, .*tuning/);
     assert.match(out.text, /primary ENI eth0 \(02:dd:00:00:00:10\); set net\/ipv4\/conf\/eth0\/rp_filter, net\/ipv4\/ip_forward/);
     const sysctl = (key: string) => execFileSync("ip", ["netns", "exec", node.netns, "sysctl", "-n", key], { encoding: "utf8" }).trim();
     assert.equal(sysctl("net.ipv4.conf.eth0.rp_filter"), "2");
@@ -49,7 +49,7 @@ describe("vpc-cni-init", () => {
     const again = capture();
     assert.equal(await runInit([], { HOST_CNI_BIN_PATH: bin, VPC_CNI_CHAINED_PLUGIN_DIR: src }, again, capture(), deps), 0);
     assert.equal(readFileSync(join(bin, "portmap"), "utf8"), "#!/bin/sh\necho newer\n");
-    assert.deepEqual(readdirSync(bin).sort(), ["loopback", "portmap"], "no staging file left");
+    assert.deepEqual(readdirSync(bin).sort(), ["bandwidth", "loopback", "portmap", "tuning"], "no staging file left");
     assert.match(again.text, /sysctls already set/);
     // A MAC no link has: a plain error, after the bounded wait.
     const lost = capture();
@@ -66,7 +66,7 @@ describe("vpc-cni-init", () => {
     assert.equal(await runInit([], { HOST_CNI_BIN_PATH: "relative/bin", VPC_CNI_CHAINED_PLUGIN_DIR: src }, capture(), err, noImds), 1);
     assert.match(err.text, /CNI bin dir must be an absolute path, got relative\/bin/);
     assert.equal(await runInit(["extra"], {}, capture(), err, noImds), 2);
-    writeFileSync(join(src, "portmap"), "#!/bin/sh\n");
+    for (const plugin of ["portmap", "bandwidth", "tuning"]) writeFileSync(join(src, plugin), "#!/bin/sh\n");
     const imds = capture();
     assert.equal(await runInit([], { HOST_CNI_BIN_PATH: bin, VPC_CNI_CHAINED_PLUGIN_DIR: src }, capture(), imds, noImds), 1);
     assert.match(imds.text, /cannot read the primary ENI's MAC from instance metadata: IMDS: connect ECONNREFUSED/);

@@ -1,5 +1,6 @@
 // vpc-cni-init: the aws-node DaemonSet's init container (aws-node's aws-vpc-cni-init), privileged so the
-// agent's own container need not be. It installs the chained CNI plugins the conflist names (portmap)
+// agent's own container need not be. It installs the chained CNI plugins the conflist names (portmap;
+// bandwidth and tuning with ENABLE_BANDWIDTH_PLUGIN and DISABLE_POD_V6)
 // and loopback, which containerd's CRI runs for every pod's lo, into the node's CNI bin dir, then sets
 // the node's sysctls the datapath needs (rp_filter=2 on the primary ENI, found by its MAC from instance
 // metadata, and IPv4 forwarding). The vpc-cni plugin itself and the conflist are the agent's to
@@ -12,7 +13,8 @@ import { DEFAULT_LINK_WAIT } from "../datapath/node-network.ts";
 import type { NetnsOption } from "../datapath/exec.ts";
 import { installExecutable } from "./install-executables.ts";
 
-export const CHAINED_PLUGINS = ["loopback", "portmap"] as const;
+/** loopback (containerd's lo), portmap, and what ENABLE_BANDWIDTH_PLUGIN and DISABLE_POD_V6 chain. */
+export const CHAINED_PLUGINS = ["loopback", "portmap", "bandwidth", "tuning"] as const;
 const DEFAULT_SOURCE_DIR = "/usr/lib/cni";
 const DEFAULT_BIN_DIR = "/host/opt/cni/bin";
 
