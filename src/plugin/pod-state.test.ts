@@ -20,3 +20,17 @@ test("the host form (podman: no sandbox, so no MAC to parse) round-trips", () =>
     assert.deepEqual(state, { address: "10.0.0.5", routeTableId: device === 0 ? 254 : device + 1, deviceNumber: device, hostVethName: host.name, podVlanId: 0 });
   }
 });
+
+test("an IPv6 pod's /128 round-trips (DEL without the agent), in every version that carries results", async () => {
+  const { formatResult, parseResult } = await import("../cni/index.ts");
+  const dummy = dummyInterface(host.name, 0);
+  const result = { interfaces: [host, pod, dummy], ips: [{ address: "2600:1f18:4703:4301:3064::8/128", interface: 1 }] };
+  for (const version of ["0.4.0", "1.0.0", "1.1.0"]) {
+    const printed = formatResult(result, version);
+    if (version === "0.4.0") assert.equal((printed["ips"] as Array<Record<string, unknown>>)[0]?.["version"], "6");
+    const state = podStateFromResult(parseResult(JSON.parse(JSON.stringify(printed)), version).result);
+    assert.deepEqual(state, { address: "2600:1f18:4703:4301:3064::8", routeTableId: 254, deviceNumber: 0, hostVethName: host.name, podVlanId: 0 }, version);
+  }
+  // egress-cni's 169.254.172.0/22 address never appears in the result, and a /64 is nobody's pod address.
+  assert.equal(podStateFromResult({ interfaces: [host, pod, dummy], ips: [{ address: "fd00::5/64", interface: 1 }] } as never), undefined);
+});

@@ -45,7 +45,8 @@ export async function probeOnce(spec: ProbeSpec, target: ProbeTarget): Promise<s
       const host = g.host || target.podIP;
       const port = portOf(g.port, target.container);
       const https = (g.scheme ?? "HTTP").toUpperCase() === "HTTPS";
-      const url = `${https ? "https" : "http"}://${host}:${port}${g.path ?? "/"}`;
+      // An IPv6 pod's address goes in brackets, as Go's net.JoinHostPort writes it for the kubelet.
+      const url = `${https ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}${g.path ?? "/"}`;
       const status = await new Promise<number>((resolve, reject) => {
         const headers = Object.fromEntries((g.httpHeaders ?? []).map((h) => [h.name, h.value]));
         const req = (https ? httpsRequest : httpRequest)(url, { method: "GET", timeout: timeoutMs, headers: { "user-agent": "kube-probe/1.34", ...headers }, ...(https ? { rejectUnauthorized: false } : {}) }, (res) => {
