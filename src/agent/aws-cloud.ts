@@ -16,7 +16,7 @@ import { describeSubnet, describeTaggedSecurityGroups, describeZoneSubnets } fro
 import { errorCode, isInsufficientAddresses } from "../aws/errors.ts";
 import { placementMode, placeNewEni, PlacementRefused, type EniConfigSource, type Placement } from "./placement/eni-placement.ts";
 import { CNI_ROLE_TAG } from "./placement/tag-rules.ts";
-import { allocEni, assignIpv6Prefixes, assignIps, assignPrefixes, describeEni, describeEnis, freeEni, tagEni, toEni, unassignIps, unassignPrefixes, type Ec2Eni } from "../aws/eni-api.ts";
+import { allocEni, assignIpv6Prefixes, assignIps, assignPrefixes, deleteEni, describeEni, describeEnis, freeEni, listUnattachedEnisOf, tagEni, toEni, unassignIps, unassignPrefixes, type Ec2Eni } from "../aws/eni-api.ts";
 
 export interface AwsCloudOptions {
   ec2: Ec2;
@@ -134,6 +134,12 @@ export function makeAwsCloud(options: AwsCloudOptions): AgentCloud {
     },
     async vpcIpv6Cidrs() {
       return (await imds.eniIpv6(identity().primaryMac)).vpcIpv6Cidrs;
+    },
+    async ec2UnattachedOwnEnis() {
+      return (await listUnattachedEnisOf(ec2, identity().instanceId)).map((e) => e.eniId);
+    },
+    async deleteEni(eniId) {
+      await deleteEni(ec2, eniId);
     },
     async assign(eniId: string, request: AddressRequest) {
       if (request.prefixCount !== undefined) return assignPrefixes(ec2, eniId, request.prefixCount);

@@ -71,6 +71,18 @@ class FakeCloud implements AgentCloud {
     return [...this.enis.values()].filter((e) => e.attachedTo === INSTANCE).map((e) => structuredClone(e));
   }
   async tagEni() {}
+  /** ENIs created with this node's tags and attached nowhere (ids), and which delete fails. */
+  readonly unattachedOwn = new Set<string>();
+  failDelete = new Set<string>();
+  async ec2UnattachedOwnEnis() {
+    this.calls.push("unattachedOwnEnis");
+    return [...this.unattachedOwn];
+  }
+  async deleteEni(id: string) {
+    this.calls.push(`delete ${id}`);
+    if (this.failDelete.has(id)) throw new Error("RequestLimitExceeded");
+    this.unattachedOwn.delete(id);
+  }
   async assign(eniId: string, request: AddressRequest): Promise<string[]> {
     this.calls.push(`assign ${eniId}`);
     const e = this.enis.get(eniId)!;
@@ -134,9 +146,10 @@ function config(env: Record<string, string> = {}): AgentConfig {
   return { ...loaded.config, pool: { ...loaded.config.pool, minEniAgeMs: 0, shrinkIntervalMs: 0, ipCooldownMs: 0, allocationWaitMs: 200 } };
 }
 
-async function setup(enis: Ec2EniView[], env: Record<string, string> = {}, nodeMaxPods?: () => number | undefined) {
+async function setup(enis: Ec2EniView[], env: Record<string, string> = {}, nodeMaxPods?: () => number | undefined, before?: (cloud: FakeCloud) => void) {
   const cloud = new FakeCloud();
   for (const e of enis) cloud.enis.set(e.id, e);
+  before?.(cloud);
   const host = new FakeHost();
   const cfg = config(env);
   const datastore = new Datastore({ now: Date.now, cooldownMs: 0, prefixDelegation: cfg.pool.prefixDelegation });
@@ -279,6 +292,25 @@ describe("node agent", () => {
     assert.equal(agent.poolLimits().unmanagedEnis, 1);
     await agent.reconcile();
     assert.equal(agent.poolLimits().unmanagedEnis, 1);
+    await agent.stop();
+  });
+
+  test("on start, ENIs this node created and never attached (killed between create and attach) are deleted, not left for the sweep", async () => {
+    const { cloud, logs, agent } = await setup([eni(PRIMARY, 0, "10.0.0.10", ["10.0.0.11"])], {}, undefined, (c) => {
+      c.unattachedOwn.add("eni-orphan-1");
+      c.unattachedOwn.add("eni-orphan-2");
+      c.failDelete.add("eni-orphan-2");
+    });
+    assert.ok(cloud.calls.includes("delete eni-orphan-1"), cloud.calls.join("; "));
+    assert.deepEqual([...cloud.unattachedOwn], ["eni-orphan-2"]);
+    assert.ok(logs.some((l) => /deleted eni-orphan-1: created by this node's agent and never attached/.test(l)), logs.join("\n"));
+    assert.ok(logs.some((l) => /deleting this node's unattached ENI eni-orphan-2 failed \(the leaked-ENI sweep takes it later\)/.test(l)), logs.join("\n"));
+    await agent.stop();
+  });
+
+  test("without network resource provisioning no ENI is deleted on start", async () => {
+    const { cloud, agent } = await setup([eni(PRIMARY, 0, "10.0.0.10", ["10.0.0.11"])], { DISABLE_NETWORK_RESOURCE_PROVISIONING: "true" }, undefined, (c) => c.unattachedOwn.add("eni-orphan-1"));
+    assert.ok(!cloud.calls.some((c) => c.startsWith("delete") || c === "unattachedOwnEnis"), cloud.calls.join("; "));
     await agent.stop();
   });
 });

@@ -58,6 +58,10 @@ export interface AgentCloud extends PoolCloud, Ipv6Cloud {
   ec2AttachedEnis(): Promise<Ec2EniView[]>;
   /** Tags an ENI with what is missing or different (the reference's TagENI). */
   tagEni(eniId: string, tags: Record<string, string>): Promise<void>;
+  /** ENIs this node's agent created that are attached nowhere (created, then killed before the attach). */
+  ec2UnattachedOwnEnis(): Promise<string[]>;
+  /** Deletes an ENI that is attached nowhere (gone already is success). */
+  deleteEni(eniId: string): Promise<void>;
 }
 
 export interface AgentHost {
@@ -247,6 +251,33 @@ export class NodeAgent {
         if (this.#enis.has(eni.id) && eni.tags[INSTANCE_TAG] !== identity.instanceId) {
           await cloud.tagEni(eni.id, { [INSTANCE_TAG]: identity.instanceId }).catch((err: Error) => log("warn", `tagging ${eni.id} failed: ${err.message}`));
         }
+      }
+      await this.#deleteUnattachedOwnEnis();
+    }
+  }
+
+  /**
+   * An agent killed between CreateNetworkInterface and AttachNetworkInterface (or after a detach whose
+   * delete failed) left an ENI with this node's tags attached nowhere: it holds subnet addresses and
+   * counts against the account's ENI quota until the 5-minute leaked-ENI sweep, which may be an hour
+   * away. They are deleted now (the pool creates what it needs, attached, in its first pass); one that
+   * cannot be deleted is left to the sweep.
+   */
+  async #deleteUnattachedOwnEnis(): Promise<void> {
+    const { cloud, log } = this.#o;
+    let ids: string[];
+    try {
+      ids = await cloud.ec2UnattachedOwnEnis();
+    } catch (err) {
+      log("warn", `looking for this node's unattached ENIs failed (the leaked-ENI sweep takes them later): ${(err as Error).message}`);
+      return;
+    }
+    for (const id of ids) {
+      try {
+        await cloud.deleteEni(id);
+        log("info", `deleted ${id}: created by this node's agent and never attached (it stopped between create and attach)`);
+      } catch (err) {
+        log("warn", `deleting this node's unattached ENI ${id} failed (the leaked-ENI sweep takes it later): ${(err as Error).message}`);
       }
     }
   }

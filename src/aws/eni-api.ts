@@ -475,6 +475,37 @@ export async function listLeakedEnis(ec2: Ec2, opts: { vpcId: string; clusterNam
   return scan;
 }
 
+/**
+ * ENIs this instance's agent created and never attached (or detached and could not delete): available,
+ * tagged with its instance id and described as the agent's. A kill -9 between CreateNetworkInterface
+ * and AttachNetworkInterface leaves one; only this node's agent creates ENIs with its id, and while it
+ * starts (its state directory locked) none of them is being attached.
+ */
+export async function listUnattachedEnisOf(ec2: Ec2, instanceId: string): Promise<Ec2Eni[]> {
+  const found: Ec2Eni[] = [];
+  let token: string | undefined;
+  do {
+    const out = await ec2Call(
+      ec2,
+      "getUnattachedENIs",
+      new DescribeNetworkInterfacesCommand({
+        Filters: [
+          { Name: `tag:${TAG_INSTANCE_ID}`, Values: [instanceId] },
+          { Name: "status", Values: ["available"] },
+        ],
+        MaxResults: 1000,
+        ...(token === undefined ? {} : { NextToken: token }),
+      }),
+    );
+    for (const n of out.NetworkInterfaces ?? []) {
+      const eni = toEni(n);
+      if (eni.description === eniDescription(instanceId) && eni.attachment === undefined) found.push(eni);
+    }
+    token = out.NextToken || undefined;
+  } while (token !== undefined);
+  return found;
+}
+
 /** Lists leaked ENIs and deletes them; returns the ids deleted (or found already gone). */
 export async function cleanUpLeakedEnis(ec2: Ec2, opts: { vpcId: string; clusterName?: string | undefined; graceMs?: number }): Promise<{ deleted: string[]; scan: LeakedEniScan; failed: { eniId: string; code: string }[] }> {
   const scan = await listLeakedEnis(ec2, opts);
