@@ -78,6 +78,12 @@ class Ipv6Cloud implements AgentCloud {
   async freeEni(): Promise<never> {
     throw new Error("no further ENI on an IPv6 node");
   }
+  async ec2UnattachedOwnEnis(): Promise<never> {
+    throw new Error("an IPv6 node creates no ENI, so has none left unattached");
+  }
+  async deleteEni(): Promise<never> {
+    throw new Error("no further ENI on an IPv6 node");
+  }
   growthPausedUntil() {
     return 0;
   }
