@@ -10,6 +10,7 @@ import { execInInstance, launch, status, terminate } from "./cli/instances.ts";
 import { faults } from "./cli/faults.ts";
 import { calls } from "./cli/calls.ts";
 import { kubeconfig, kubectl } from "./cli/kube.ts";
+import { apply, deleteManifests } from "./cli/manifests.ts";
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -48,6 +49,10 @@ async function main(argv: string[]): Promise<number> {
       return kubeconfig(rest);
     case "kubectl":
       return kubectl(rest);
+    case "apply":
+      return apply(rest);
+    case "delete":
+      return deleteManifests(rest);
     case "down":
       return down(rest);
   }

@@ -41,7 +41,7 @@ async function main() {
   if (!dir) throw new Error("--run-dir is required");
   const name = dir.split("/").filter(Boolean).pop()!;
   const topology = JSON.parse(readFileSync(join(dir, "topology.json"), "utf8")) as Topology;
-  const settings = JSON.parse(readFileSync(join(dir, "settings.json"), "utf8")) as { profile: ProfileName; kubernetesNodes?: boolean };
+  const settings = JSON.parse(readFileSync(join(dir, "settings.json"), "utf8")) as { profile: ProfileName; kubernetesNodes?: boolean; manifests?: string[] };
   writeFileSync(join(dir, "daemon.pid"), String(process.pid));
   const prefix = `vs-${name}-`;
   const profile = makeProfile(settings.profile);
@@ -144,6 +144,12 @@ async function main() {
   const { ControllerManager } = await import("./cluster/controller-manager.ts");
   const controllers = new ControllerManager(kube.server.client, (message) => log("error", message));
   await controllers.start();
+  if (settings.manifests && settings.manifests.length > 0) {
+    // `vpcsim up --nodes`: deploy/ applied before the kubelets register, so aws-node is there for them.
+    const { applyClusterManifests } = await import("./cluster/cluster-manifests.ts");
+    const applied = await applyClusterManifests(kube.server.client, settings.manifests);
+    log("info", "applied the cluster's manifests", { objects: applied.map((a) => `${a.kind}/${a.name} ${a.action}`) });
+  }
   const ec2Server = createServer(ec2Handler);
   const ec2UnixServer = createServer(ec2Handler);
   const imdsServer = createServer(imdsHandler);
@@ -352,6 +358,21 @@ async function handleAdmin(admin: AdminState, req: IncomingMessage, res: ServerR
         const b = body as { server?: unknown };
         if (typeof b?.server !== "string" || !/^https:\/\/127\.0\.0\.1:\d+$/.test(b.server)) return send(400, { error: "server must be https://127.0.0.1:PORT" });
         return send(200, { path: ctx.kube.writeAdminKubeconfig(b.server) });
+      }
+      case "POST /kube/apply":
+      case "POST /kube/delete": {
+        const { applyManifestObjects, deleteManifestObjects, objectsOf } = await import("./cluster/manifest-commands.ts");
+        const { ADMIN_USER } = await import("./kube/server.ts");
+        let objects;
+        try {
+          objects = objectsOf(body);
+        } catch (err) {
+          return send(400, { error: (err as Error).message });
+        }
+        const client = ctx.kube.server.clientAs(ADMIN_USER);
+        const cascade = (body as { cascade?: unknown }).cascade;
+        if (cascade !== undefined && cascade !== "background" && cascade !== "foreground" && cascade !== "orphan") return send(400, { error: "cascade must be background, foreground or orphan" });
+        return send(200, route === "POST /kube/apply" ? await applyManifestObjects(client, objects) : await deleteManifestObjects(client, objects, cascade));
       }
       case "POST /faults/deny": {
         const b = body as { actions?: unknown };

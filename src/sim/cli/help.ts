@@ -6,7 +6,8 @@ export const HELP: Record<string, string> = {
 Usage: vpcsim COMMAND [options]
 
 Commands:
-  up         create a VPC with subnets and instances, and start the emulator
+  up         create a VPC with subnets and instances, and start the emulator (--nodes N: a cluster)
+  demo       the README's main job: a cluster, a Deployment of netexec pods, connectivity checks
   status     show the run's VPC, subnets, instances, ENIs and addresses
   exec       run a command inside an instance, with the AWS endpoint environment set
   launch     add an instance to a running VPC
@@ -15,13 +16,24 @@ Commands:
   calls      show the EC2 call log
   kubeconfig print the path of the run's kubeconfig (its Kubernetes API, as kubernetes-admin)
   kubectl    run kubectl against the run's Kubernetes API
+  apply      create or update the objects of manifests (-f FILE|DIR|-), as kubectl apply does
+  delete     delete the objects of manifests (-f FILE|DIR|-)
   down       tear a run down (--all: every run, and whatever crashed runs left behind)
 
 Every command takes --help. vpcsim needs root: it creates network namespaces.
 Runs are named (--run NAME, or $VPCSIM_RUN); with one run up, commands find it themselves.`,
   up: `Usage: vpcsim up [--run NAME] [--profile instant|realistic] [--topology FILE | topology flags] [--kubelets] [--json]
+       vpcsim up [--run NAME] [--profile P] --nodes N [--instance-type T] [--region R] [--json]
 
 Creates the VPC, its subnets and instances, starts the emulator and prints the run's state.
+
+  --nodes N           a Kubernetes cluster of N nodes (1-20, m5.large unless --instance-type),
+                      spread over two zones (subnets a and b), each with a public address; a
+                      kubelet on each, the scheduler, and deploy/ applied (the CRDs and aws-node's
+                      DaemonSet, whose pod runs vpc-cni's agent on every node). Waits until every
+                      node is Ready (the agent has installed the CNI) and aws-node is available.
+                      Builds the plugin (npm run build) first if dist/ lacks it.
+  --instance-type T   the nodes' instance type (with --nodes)
 
   --run NAME          name of the run (1-12 lower-case letters/digits; default: default)
   --profile P         instant (default: EC2 acts at once) or realistic (ENI attach takes seconds,
@@ -91,6 +103,20 @@ Prints the path of the run's kubeconfig: its Kubernetes API server (through a fo
 Runs kubectl with the run's kubeconfig (see vpcsim kubeconfig), e.g. vpcsim kubectl get pods -A.
 The kubectl is $VPCSIM_KUBECTL if set, else the first kubectl on PATH, else the Debian kubectl
 that scripts/setup unpacks into .tools/. Exits with kubectl's exit code.`,
+  apply: `Usage: vpcsim apply [--run NAME] -f FILE|DIR|- [-f ...]
+
+Creates or updates every object of the manifests (multi-document YAML or JSON; a List's items; a
+directory's *.yaml, *.yml and *.json files) in the run's Kubernetes API, as kubectl apply does
+(client-side: create, or a merge patch from the last-applied-configuration annotation): Pods,
+Deployments, DaemonSets, ConfigMaps, ENIConfigs, any kind the server serves. Prints a line per
+object (created, configured, unchanged); an object that fails does not stop the others; exits 1
+if any failed.`,
+  delete: `Usage: vpcsim delete [--run NAME] -f FILE|DIR|- [-f ...] [--cascade background|foreground|orphan]
+
+Deletes every object of the manifests from the run's Kubernetes API (in reverse order). The
+cascade is kubectl's: background (default: dependents such as a Deployment's ReplicaSets and pods
+go after it), foreground (they go first) or orphan (they stay). Exits 1 if any object failed
+(one that does not exist included).`,
   down: `Usage: vpcsim down [--run NAME] | --all
 
 Stops the run's emulator and removes everything it created: namespaces, veths, processes (the

@@ -23,16 +23,19 @@ export function loadManifests(path: string): KObject[] {
         .map((f) => join(path, f))
         .filter((f) => statSync(f).isFile())
     : [path];
+  return files.flatMap((file) => parseManifests(readFileSync(file, "utf8"), file));
+}
+
+/** The objects of a (multi-document) YAML or JSON text; `source` names it in errors. */
+export function parseManifests(text: string, source: string): KObject[] {
   const objects: KObject[] = [];
-  for (const file of files) {
-    for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
-      if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]!.message}`);
-      const value = doc.toJS() as unknown;
-      if (value === null || value === undefined) continue;
-      if (!isPlainObject(value) || typeof value.apiVersion !== "string" || typeof value.kind !== "string") throw new Error(`${file}: a document is not a Kubernetes object (apiVersion and kind are required)`);
-      if (value.kind === "List" && Array.isArray(value.items)) objects.push(...(value.items as KObject[]));
-      else objects.push(value as KObject);
-    }
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new Error(`${source}: ${doc.errors[0]!.message}`);
+    const value = doc.toJS() as unknown;
+    if (value === null || value === undefined) continue;
+    if (!isPlainObject(value) || typeof value.apiVersion !== "string" || typeof value.kind !== "string") throw new Error(`${source}: a document is not a Kubernetes object (apiVersion and kind are required)`);
+    if (value.kind === "List" && Array.isArray(value.items)) objects.push(...(value.items as KObject[]));
+    else objects.push(value as KObject);
   }
   return objects;
 }
