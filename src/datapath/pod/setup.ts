@@ -59,12 +59,17 @@ export async function setupPodNetwork(options: PodNetworkOptions): Promise<PodNe
 
   await assertNetns(netnsPath);
 
+  // IPv6 pods: IPv6 on in the pod's namespace, alongside the host read (it costs a process spawn).
+  const podIpv6 = v6 ? enablePodIpv6(netnsPath).then(() => undefined, (error: unknown) => error) : Promise.resolve(undefined);
   let links: Map<string, string>;
   try {
     links = await hostLinks(host);
   } catch (error) {
+    await podIpv6;
     throw new PodNetworkError("host-links", `reading the host's links: ${message(error)}`, error);
   }
+  const podIpv6Error = await podIpv6;
+  if (podIpv6Error !== undefined) throw new PodNetworkError("veth", `turning IPv6 on in the pod's namespace: ${message(podIpv6Error)}`, podIpv6Error);
   // Reference: a host link of this name is a leftover of an earlier sandbox of the same pod.
   if (links.has(hostVeth)) {
     try {
@@ -81,7 +86,6 @@ export async function setupPodNetwork(options: PodNetworkOptions): Promise<PodNe
   const podLines = podPlan.map((entry) => entry.line);
   let podFailure: BatchLineFailure | undefined;
   try {
-    if (v6) await enablePodIpv6(netnsPath);
     podFailure = (await ipBatch(pod, podLines, { timeoutMs: ADD_TIMEOUT_MS, ipOptions })).failures[0];
   } catch (error) {
     // Not attributable to a line (the namespace vanished, a timeout): the veth may or may not exist.
