@@ -163,6 +163,27 @@ describe("IPv6 cluster: agent, vpc-cni and egress-cni on dual-stack nodes in two
     assert.ok(!(await runCommand("ip", ["netns", "list"])).stdout.includes(pod.ns), "no pod namespace left");
   });
 
+  test("GC down the chain releases what the runtime no longer lists: the agent's address and egress-cni's address, chain and veth", async () => {
+    const before = await podState(a);
+    const keep = await addPod(a, "gk");
+    const lost = await addPod(a, "gl");
+    const gc = (index: number) =>
+      a.cni({ command: "GC", containerId: "", netns: "", stdin: JSON.stringify({ ...a.conflist.plugins[index], cniVersion: "1.1.0", name: "aws-cni", "cni.dev/valid-attachments": [{ containerID: keep.containerId, ifname: "eth0" }] }) }, index);
+    for (const index of [1, 0]) {
+      const out = await gc(index);
+      assert.equal(out.code, 0, out.stdout + out.stderr);
+    }
+    const reserved = readdirSync(join(egressDir("node-a"), run.name, "aws-cni")).filter((f) => f.startsWith("169."));
+    assert.equal(reserved.length, 1, "only the listed pod keeps its egress address");
+    const state = await podState(a);
+    assert.equal(state.nat.filter((l) => l.startsWith(":CNI-E4-")).length, 1, "only its SNAT chain");
+    assert.equal(state.links.filter((l) => l.startsWith("egv4")).length, 1, "only its egress veth");
+    assert.ok(!state.rules.some((r) => r.includes(lost.address)), "the collected pod's rule is gone");
+    await delPod(a, keep);
+    await delPod(a, lost); // DEL after GC: nothing left to do, still success
+    assert.deepEqual(await podState(a), before);
+  });
+
   test("50 pods make no EC2 call; all distinct, all released; the checkpoint holds their IPv6 addresses", async () => {
     const calls = async () => Object.values(await callCounts(run)).reduce((n, c) => n + c.total, 0);
     const before = await podState(b);

@@ -58,3 +58,12 @@ describe("host-local allocator", () => {
     assert.throws(() => new HostLocalAllocator(dir, "n", "10.0.0.0/31"), /too small/);
   });
 });
+
+describe("host-local allocator: holders (GC)", () => {
+  it("lists every reservation with its attachment, lowest address first", () => {
+    const ipam = new HostLocalAllocator(dir, "aws-cni", "169.254.172.0/22");
+    ipam.reserve("b", "eth0");
+    ipam.reserve("a", "eth1");
+    assert.deepEqual(ipam.holders().map((h) => [h.address, h.containerId, h.ifName]), [["169.254.172.2", "b", "eth0"], ["169.254.172.3", "a", "eth1"]]);
+  });
+});

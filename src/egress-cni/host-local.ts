@@ -93,6 +93,11 @@ export class HostLocalAllocator {
     return held;
   }
 
+  /** Every reservation, with the attachment holding it (ifName undefined in old files). */
+  holders(): Array<Reservation & { containerId: string; ifName: string | undefined }> {
+    return [...this.#reservations()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([value, holder]) => ({ ...this.#reservation(value), ...holder }));
+  }
+
   /** Every reservation: address value -> holder. */
   #reservations(): Map<bigint, { containerId: string; ifName: string | undefined }> {
     const out = new Map<bigint, { containerId: string; ifName: string | undefined }>();

@@ -6,7 +6,7 @@
 // "false"), it passes prevResult through. It changes nothing in the result: the pod's addresses are
 // vpc-cni's, and the egress address is the node's business (the same range on every node).
 
-import { CniError, ErrorCode, pluginMain, type PluginRequest, type Result } from "../cni/index.ts";
+import { CniError, ErrorCode, pluginMain, type GcRequest, type PluginRequest, type Result } from "../cni/index.ts";
 import { checkEgressV4, setupEgressV4, teardownEgressV4 } from "../datapath/pod/egress-v4.ts";
 import { egressSnatDrifts, setupEgressSnat, teardownEgressSnat } from "../datapath/pod/egress-snat.ts";
 import { checkEgressV6, setupEgressV6, teardownEgressV6 } from "../datapath/pod/egress-v6.ts";
@@ -100,4 +100,29 @@ async function check(req: PluginRequest): Promise<void> {
   if (drifts.length > 0) throw new CniError(ErrDrift, `egress-cni check: drifted: ${drifts.join("; ")}`);
 }
 
-void pluginMain({ add, del, check });
+/**
+ * GC (CNI 1.1.0; the reference's egress plugin has none): every egress address of this network whose
+ * attachment the runtime no longer lists is released, with its SNAT chain and its veth's host end.
+ */
+async function gc(req: GcRequest): Promise<void> {
+  const { conf, log } = prepare(req);
+  if (!conf.enabled) return;
+  const valid = new Set(req.validAttachments.map((a) => `${a.containerID}\u0000${a.ifname}`));
+  const ipam = allocator(req, conf);
+  const stale = ipam.holders().filter((h) => !valid.has(`${h.containerId}\u0000${h.ifName ?? ""}`) && !(h.ifName === undefined && req.validAttachments.some((a) => a.containerID === h.containerId)));
+  const errors: string[] = [];
+  for (const h of stale) {
+    const egress = pair({ ...req, env: { ...req.env, containerId: h.containerId } }, conf);
+    try {
+      await teardownEgressSnat({ network: req.config.name, containerId: h.containerId, family: conf.family });
+      await egress.teardown();
+      ipam.release(h.containerId, h.ifName ?? "");
+    } catch (err) {
+      errors.push(`${h.address}: ${(err as Error).message}`);
+    }
+  }
+  log("info", "egress addresses garbage collected", { released: stale.map((h) => h.address), failed: errors });
+  if (errors.length > 0) throw new CniError(ErrDatapath, `egress-cni gc: ${errors.join("; ")}`);
+}
+
+void pluginMain({ add, del, check, gc });
