@@ -206,6 +206,48 @@ describe("workload controllers", () => {
     await eventually(async () => ((await client.list("v1/pods", { namespace: "w", labelSelector: "app=agent" })).items.length === 0 ? true : undefined), "the DaemonSet's pods gone with it");
   });
 
+  test("Recreate scales the old ReplicaSet to zero before the new one gets pods", async () => {
+    await client.create(deployment("rec", "w", 2, "r:1", { type: "Recreate" }));
+    await eventually(async () => ((await podsOf(client, "w", "app=rec")).length === 2 ? true : undefined), "two pods");
+    await client.patch("apps/v1/deployments", "rec", "w", { spec: { template: { spec: { containers: [{ name: "c", image: "r:2", args: ["netexec"] }] } } } }, "strategic");
+    const image = (p: KObject) => (p.spec as { containers: { image: string }[] }).containers[0]!.image;
+    let mixed = false;
+    await eventually(async () => {
+      const pods = await podsOf(client, "w", "app=rec");
+      if (new Set(pods.map(image)).size > 1) mixed = true;
+      return pods.length === 2 && pods.every((p) => image(p) === "r:2") ? true : undefined;
+    }, "two new pods");
+    assert.equal(mixed, false, "old and new pods never ran together");
+  });
+
+  test("a DaemonSet's template change replaces its pods node by node", async () => {
+    for (const name of ["r1", "r2"]) await client.create({ apiVersion: "v1", kind: "Node", metadata: { name, labels: { role: "roll" } } });
+    const ds = (image: string): KObject => ({
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      metadata: { name: "rolling", namespace: "w" },
+      spec: { selector: { matchLabels: { app: "rolling" } }, template: { metadata: { labels: { app: "rolling" } }, spec: { nodeSelector: { role: "roll" }, containers: [{ name: "c", image }] } } },
+    });
+    await client.create(ds("d:1"));
+    await eventually(async () => ((await podsOf(client, "w", "app=rolling")).length === 2 ? true : undefined), "two pods");
+    await markPodsReady(client, "w", (p) => p.metadata.labels?.app === "rolling");
+    await client.patch("apps/v1/daemonsets", "rolling", "w", { spec: { template: { spec: { containers: [{ name: "c", image: "d:2" }] } } } }, "strategic");
+    const image = (p: KObject) => (p.spec as { containers: { image: string }[] }).containers[0]!.image;
+    let fewest = 2;
+    await eventually(async () => {
+      const pods = await podsOf(client, "w", "app=rolling");
+      fewest = Math.min(fewest, pods.filter((p) => (p.status as { phase?: string })?.phase === "Running").length);
+      await markPodsReady(client, "w", (p) => p.metadata.labels?.app === "rolling");
+      return pods.length === 2 && pods.every((p) => image(p) === "d:2") ? true : undefined;
+    }, "both pods on the new template");
+    assert.ok(fewest >= 1, "maxUnavailable 1: one node at a time");
+    const status = await eventually(async () => {
+      const s = (await client.get("apps/v1/daemonsets", "rolling", "w")).status as Record<string, number>;
+      return s.updatedNumberScheduled === 2 && s.numberAvailable === 2 ? s : undefined;
+    }, "status: two updated and available");
+    assert.equal(status.desiredNumberScheduled, 2);
+  });
+
   test("no controller errors", () => {
     assert.deepEqual(errors.slice(0, 5), []);
   });
