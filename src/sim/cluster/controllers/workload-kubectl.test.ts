@@ -86,6 +86,19 @@ describe("kubectl on workloads", { skip: binaries.length === 0 ? "no kubectl (sc
       assert.equal((await k(["rollout", "status", "deployment/web", "-n", ns, "--timeout=60s"])).code, 0);
       const pods = await k(["get", "pods", "-n", ns, "-l", "app=web", "-o", "name"]);
       assert.equal(pods.stdout.trim().split("\n").length, 5);
+      // The generators (protobuf bodies in newer kubectls).
+      const created = await k(["create", "deployment", "gen", "-n", ns, "--image=registry.k8s.io/e2e-test-images/agnhost:2.53", "--replicas=2", "--port=8080", "--", "/agnhost", "netexec"]);
+      assert.equal(created.code, 0, created.stderr);
+      assert.equal((await k(["rollout", "status", "deployment/gen", "-n", ns, "--timeout=60s"])).code, 0);
+      const gen = await ts.server.client.get("apps/v1/deployments", "gen", ns);
+      const container = ((gen.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0])!;
+      assert.deepEqual([container.image, container.command, container.ports], ["registry.k8s.io/e2e-test-images/agnhost:2.53", ["/agnhost", "netexec"], [{ containerPort: 8080, protocol: "TCP" }]]);
+      assert.equal((gen.spec as { replicas: number }).replicas, 2);
+      const run = await k(["run", "single", "-n", ns, "--image=registry.k8s.io/e2e-test-images/agnhost:2.53", "--env=A=1", "--", "netexec"]);
+      assert.equal(run.code, 0, run.stderr);
+      const single = await ts.server.client.get("v1/pods", "single", ns);
+      const c = ((single.spec as { containers: Record<string, unknown>[] }).containers[0])!;
+      assert.deepEqual([c.args, c.env], [["netexec"], [{ name: "A", value: "1" }]]);
       const deleted = await k(["delete", "deployment", "web", "-n", ns]);
       assert.equal(deleted.code, 0, deleted.stderr);
       await eventually(async () => ((await ts.server.client.list("v1/pods", { namespace: ns, labelSelector: "app=web" })).items.length === 0 ? true : undefined), "the Deployment's pods gone");

@@ -1,5 +1,5 @@
 // Protobuf request bodies (application/vnd.kubernetes.protobuf), for the objects kubectl's typed
-// clients send that way (`kubectl create namespace|configmap|secret|serviceaccount|role|...`,
+// clients send that way (`kubectl create namespace|configmap|secret|serviceaccount|role|deployment|...`, `kubectl run`,
 // `kubectl auth can-i`, `kubectl create token`): the "k8s\0" envelope, runtime.Unknown, and the
 // proto2 messages of those kinds, decoded to the JSON the rest of the server handles. Answers are
 // always JSON (every such client also accepts it). Other kinds in protobuf get a 415.
@@ -14,6 +14,8 @@ interface Field {
   repeated?: boolean;
   /** map<string, V>: repeated entries {key = 1, value = 2}. */
   map?: Scalar | string;
+  /** A Go int that is not a pointer (omitempty): 0 is what JSON leaves out. */
+  omitZero?: boolean;
 }
 
 const f = (name: string, type: Field["type"], extra: Partial<Field> = {}): Field => ({ name, type, ...extra });
@@ -63,6 +65,23 @@ const MESSAGES: Record<string, Record<number, Field>> = {
   TokenReview: { 1: f("metadata", "ObjectMeta"), 2: f("spec", "TokenReviewSpec") },
   TokenReviewSpec: { 1: f("token", "string"), 2: list("audiences", "string") },
   SelfSubjectReview: { 1: f("metadata", "ObjectMeta") },
+  // `kubectl create deployment` and `kubectl run`: the fields their generators set.
+  Deployment: { 1: f("metadata", "ObjectMeta"), 2: f("spec", "DeploymentSpec") },
+  DeploymentSpec: { 1: f("replicas", "int"), 2: f("selector", "LabelSelector"), 3: f("template", "PodTemplateSpec"), 4: f("strategy", "DeploymentStrategy"), 5: f("minReadySeconds", "int", { omitZero: true }), 6: f("revisionHistoryLimit", "int"), 7: f("paused", "bool"), 9: f("progressDeadlineSeconds", "int") },
+  DeploymentStrategy: { 1: f("type", "string") },
+  PodTemplateSpec: { 1: f("metadata", "ObjectMeta"), 2: f("spec", "PodSpec") },
+  Pod: { 1: f("metadata", "ObjectMeta"), 2: f("spec", "PodSpec") },
+  PodSpec: {
+    2: list("containers", "Container"), 3: f("restartPolicy", "string"), 4: f("terminationGracePeriodSeconds", "int"), 6: f("dnsPolicy", "string"),
+    7: map("nodeSelector", "string"), 8: f("serviceAccountName", "string"), 10: f("nodeName", "string"), 11: f("hostNetwork", "bool"),
+  },
+  Container: {
+    1: f("name", "string"), 2: f("image", "string"), 3: list("command", "string"), 4: list("args", "string"), 5: f("workingDir", "string"), 6: list("ports", "ContainerPort"),
+    7: list("env", "EnvVar"), 8: f("resources", "ResourceRequirements"), 13: f("terminationMessagePath", "string"), 14: f("imagePullPolicy", "string"), 16: f("stdin", "bool"), 17: f("stdinOnce", "bool"), 18: f("tty", "bool"),
+  },
+  ContainerPort: { 1: f("name", "string"), 2: f("hostPort", "int", { omitZero: true }), 3: f("containerPort", "int"), 4: f("protocol", "string"), 5: f("hostIP", "string") },
+  EnvVar: { 1: f("name", "string"), 2: f("value", "string") },
+  ResourceRequirements: {},
   Time: { 1: f("seconds", "int"), 2: f("nanos", "int") },
   entry: { 1: f("key", "string"), 2: f("value", "string") },
 };
@@ -73,6 +92,8 @@ const TOP_LEVEL: Record<string, string> = {
   "v1/ConfigMap": "ConfigMap",
   "v1/Secret": "Secret",
   "v1/ServiceAccount": "ServiceAccount",
+  "v1/Pod": "Pod",
+  "apps/v1/Deployment": "Deployment",
   "rbac.authorization.k8s.io/v1/Role": "Role",
   "rbac.authorization.k8s.io/v1/ClusterRole": "ClusterRole",
   "rbac.authorization.k8s.io/v1/RoleBinding": "RoleBinding",
@@ -180,6 +201,9 @@ function decodeMessage(buf: Buffer, message: string): Record<string, unknown> {
     }
     const value = decodeValue(field.type, wireType, reader);
     if (field.repeated) out[field.name] = [...((out[field.name] as unknown[]) ?? []), value];
+    // Go's structs send their empty strings (proto2 `optional string` from a non-pointer field):
+    // "" is what JSON's omitempty leaves out, and what defaulting treats as unset.
+    else if ((field.type === "string" && value === "") || (field.omitZero && value === 0)) delete out[field.name];
     else out[field.name] = value;
   }
   return out;
