@@ -13,7 +13,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { AGENT_STATE_ROOT, AgentProcess, callCounts } from "./agent-harness.ts";
 import { deleteNetns, Node } from "./pod-harness.ts";
-import { datapathUnavailable, runCommand, SimRun } from "./harness.ts";
+import { datapathUnavailable, ROOT, runCommand, SimRun } from "./harness.ts";
 import { parseCidr, parseIp, cidrContains } from "../src/net/ip.ts";
 
 const skip = datapathUnavailable();
@@ -193,6 +193,17 @@ describe("IPv6 cluster: agent, vpc-cni and egress-cni on dual-stack nodes in two
     assert.equal(new Set(pods.map((p) => p.address)).size, 50);
     const checkpoint = JSON.parse((await import("node:fs")).readFileSync(join(agentB.dir, "ipam.json"), "utf8"));
     assert.equal(checkpoint.allocations.length, 50);
+    // Introspection as aws-node's: the /80 under IPv6Cidrs, with the pods; and `status` lists them.
+    const enis = await agentB.introspect("/v1/enis");
+    const primary = Object.values<any>(enis["0"].ENIs)[0];
+    const prefix = (await run.instance("node-b")).enis[0]!.ipv6Prefixes[0]!;
+    assert.deepEqual(Object.keys(primary.IPv6Cidrs), [prefix]);
+    assert.deepEqual(primary.AvailableIPv4Cidrs, {});
+    assert.equal(Object.keys(primary.IPv6Cidrs[prefix].IPAddresses).length, 50);
+    const status = await runCommand(join(ROOT, "bin", "vpc-cni-agent"), ["status"], { env: { ...process.env, INTROSPECTION_BIND_ADDRESS: `unix:${join(agentB.dir, "introspection.sock")}` } });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /pool: 281474976710656 addresses, 50 assigned/);
+    assert.equal(status.stdout.split("\n").filter((l) => l.startsWith("default/m-")).length, 50);
     assert.ok(checkpoint.allocations.every((e: any) => typeof e.ipv6 === "string" && e.ipv4 === undefined));
     for (let batch = 0; batch < 5; batch++) await Promise.all(pods.slice(batch * 10, batch * 10 + 10).map((p) => delPod(b, p)));
     assert.equal(await calls(), callsBefore, "no EC2 call for 50 pods");

@@ -6,6 +6,24 @@ import type { NodeAgent } from "./node-agent.ts";
 import type { AgentLifecycle } from "./lifecycle.ts";
 import type { IntrospectionSource, JsonValue } from "./observability/introspection.ts";
 import type { RequestBudget } from "../aws/request-budget.ts";
+import type { CidrSnapshot } from "./datastore/datastore.ts";
+
+/** One CIDR as /v1/enis shows it. */
+function cidrView(c: CidrSnapshot) {
+  return {
+    cidr: c.cidr,
+    isPrefix: c.isPrefix,
+    addresses: c.addresses.map((a) => ({
+      address: a.address,
+      networkName: a.key?.networkName ?? "",
+      podNamespace: a.metadata?.k8sPodNamespace ?? "",
+      podName: a.metadata?.k8sPodName ?? "",
+      interfacesCount: a.metadata?.interfacesCount ?? 0,
+      assignedAt: a.assignedAtNs === undefined ? null : Number(a.assignedAtNs / 1_000_000n),
+      unassignedAt: a.releasedAtMs ?? null,
+    })),
+  };
+}
 
 export function introspectionSource(o: {
   config: AgentConfig;
@@ -38,22 +56,9 @@ export function introspectionSource(o: {
             routeTableId: e.routeTableId,
             subnetId: e.subnetId,
             isExcludedForPodIps: e.isExcluded,
-            ipv6Cidrs: [],
-            ipv4Cidrs: e.cidrs
-              .filter((c) => c.family === "4")
-              .map((c) => ({
-                cidr: c.cidr,
-                isPrefix: c.isPrefix,
-                addresses: c.addresses.map((a) => ({
-                  address: a.address,
-                  networkName: a.key?.networkName ?? "",
-                  podNamespace: a.metadata?.k8sPodNamespace ?? "",
-                  podName: a.metadata?.k8sPodName ?? "",
-                  interfacesCount: a.metadata?.interfacesCount ?? 0,
-                  assignedAt: a.assignedAtNs === undefined ? null : Number(a.assignedAtNs / 1_000_000n),
-                  unassignedAt: a.releasedAtMs ?? null,
-                })),
-              })),
+            // The reference's ENI keeps IPv6 prefixes apart (IPv6Cidrs): an IPv6 node's /80 is there.
+            ipv4Cidrs: e.cidrs.filter((c) => c.family === "4").map(cidrView),
+            ipv6Cidrs: e.cidrs.filter((c) => c.family === "6").map(cidrView),
           })),
         },
       ];

@@ -9,11 +9,16 @@ interface AddressInfo {
   UnassignedTime: string;
 }
 
+interface CidrInfo {
+  IsPrefix: boolean;
+  IPAddresses: Record<string, AddressInfo>;
+}
+
 interface EnisDocument {
   [card: string]: {
     TotalIPs: number;
     AssignedIPs: number;
-    ENIs: Record<string, { ID: string; IsPrimary: boolean; DeviceNumber: number; RouteTableID: number; IsExcludedForPodIPs: boolean; AvailableIPv4Cidrs: Record<string, { IsPrefix: boolean; IPAddresses: Record<string, AddressInfo> }> }>;
+    ENIs: Record<string, { ID: string; IsPrimary: boolean; DeviceNumber: number; RouteTableID: number; IsExcludedForPodIPs: boolean; AvailableIPv4Cidrs: Record<string, CidrInfo>; IPv6Cidrs?: Record<string, CidrInfo> }>;
   };
 }
 
@@ -39,7 +44,8 @@ export function formatAgentStatus(enis: EnisDocument, pool: PoolDocument): strin
   const podRows: string[][] = [];
   for (const card of Object.values(enis)) {
     for (const eni of Object.values(card.ENIs).sort((a, b) => a.DeviceNumber - b.DeviceNumber)) {
-      const cidrs = Object.entries(eni.AvailableIPv4Cidrs);
+      // An IPv6 node's /80 is in IPv6Cidrs, as aws-node shows it.
+      const cidrs = [...Object.entries(eni.AvailableIPv4Cidrs), ...Object.entries(eni.IPv6Cidrs ?? {})];
       let assigned = 0;
       for (const [, c] of cidrs) {
         for (const a of Object.values(c.IPAddresses)) {
