@@ -49,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       return kubeconfig(rest);
     case "kubectl":
       return kubectl(rest);
+    case "demo":
+      return (await import("./demo/demo-command.ts")).demo(rest);
     case "apply":
       return apply(rest);
     case "delete":

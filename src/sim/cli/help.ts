@@ -103,6 +103,24 @@ Prints the path of the run's kubeconfig: its Kubernetes API server (through a fo
 Runs kubectl with the run's kubeconfig (see vpcsim kubeconfig), e.g. vpcsim kubectl get pods -A.
 The kubectl is $VPCSIM_KUBECTL if set, else the first kubectl on PATH, else the Debian kubectl
 that scripts/setup unpacks into .tools/. Exits with kubectl's exit code.`,
+  demo: `Usage: vpcsim demo [--run NAME] [--keep] [--nodes N] [--replicas N] [--profile P] [--instance-type T] [--json]
+
+The README's main job (sudo npm start runs it): a cluster of N nodes (default 3, m5.large) over
+two zones on the realistic profile (default; instant for a quick one), aws-node running on every
+node as its DaemonSet's pod; a Deployment of N agnhost netexec pods (default 60: more than the
+warm pools hold, so ENIs are attached while they start), with a live view of pods, ENIs,
+addresses and EC2 calls (plain lines when stdout is not a terminal). Then the checks, each a real
+request: pod to pod across nodes and zones (the receiver must see the sender's pod address),
+pod to another node, pod to the internet (203.0.113.10 must see the node's public address);
+each node's pool from its agent; the EC2 calls by action; and the teardown.
+
+  --run NAME       the run's name (default demo)
+  --keep           leave the cluster up afterwards, for vpcsim kubectl (vpcsim down --run NAME ends it)
+  --timeout S      most seconds to wait for the nodes and for the pods (default 240)
+  --json           the report as JSON on stdout (progress on stderr)
+
+Exits 0 when every check passed, 1 otherwise. Scenarios to come: --custom-networking,
+--security-groups-for-pods, --ipv6 (refused until they exist).`,
   apply: `Usage: vpcsim apply [--run NAME] -f FILE|DIR|- [-f ...]
 
 Creates or updates every object of the manifests (multi-document YAML or JSON; a List's items; a
