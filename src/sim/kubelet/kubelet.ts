@@ -222,7 +222,7 @@ export class Kubelet {
     }
     for (const [uid, worker] of this.#workers) {
       const print = prints.get(uid) ?? "";
-      if (this.#pleg.has(uid) && this.#pleg.get(uid) !== print) worker.requestSync();
+      if (this.#pleg.get(uid) !== print) worker.requestSync();
       this.#pleg.set(uid, print);
     }
     for (const uid of [...this.#pleg.keys()]) if (!this.#workers.has(uid)) this.#pleg.delete(uid);
