@@ -165,6 +165,10 @@ export function makeAwsCloud(options: AwsCloudOptions): AgentCloud {
             options.log?.("warn", `subnet ${place.subnetId} has no room for the ENI (${errorCode(err)}); trying ${places[i + 1]!.subnetId}`);
             continue;
           }
+          // A security group of the ENIConfig that EC2 does not have: as clear as the other ENIConfig mistakes.
+          if (placementMode(config.eni) === "eniconfig" && errorCode(err) === "InvalidGroup.NotFound") {
+            options.reportPlacement?.("ENIConfigSecurityGroupNotFound", `${place.why} lists security groups EC2 does not have in ${n.vpcId} (${place.securityGroupIds.join(", ")}): ${(err as Error).message}; no new ENI for pods`);
+          }
           throw err;
         }
         const eni = allocated.eni;

@@ -97,6 +97,17 @@ test("custom networking, bad input: an ENIConfig whose subnet was deleted is an 
   await refused(p, CUSTOM, "ENIConfigSubnetNotFound", new RegExp(`names subnet ${doomed}, which EC2 does not have`));
 });
 
+test("custom networking, bad input: an ENIConfig listing a security group EC2 does not have is an event and no ENI", async () => {
+  p = await placementRig();
+  p.eniConfigs.set("default", eniConfig("default", p.podSubnetA, ["sg-0123456789abcdef0"]));
+  const before = p.enis();
+  const cloud = await p.cloud(CUSTOM);
+  await assert.rejects(cloud.createEni(IPS), { code: "InvalidGroup.NotFound" });
+  assert.deepEqual(p.events.map((e) => e.reason), ["ENIConfigSecurityGroupNotFound"]);
+  assert.match(p.events[0]!.message, /ENIConfig "default" .* lists security groups EC2 does not have .*sg-0123456789abcdef0/);
+  assert.deepEqual(p.enis(), before, "no ENI created, none changed");
+});
+
 test("subnet discovery: the subnet tagged kubernetes.io/role/cni with the most free addresses, with the security groups tagged for pods", async () => {
   p = await placementRig();
   const { model } = p.rig.world;

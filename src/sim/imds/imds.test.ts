@@ -98,6 +98,20 @@ describe("IMDS", () => {
     lagMs = 0;
   });
 
+  test("a VPC CIDR associated or disassociated shows in every ENI's vpc-ipv4-cidr-blocks after the lag", async () => {
+    lagMs = 1000;
+    const path = `/latest/meta-data/network/interfaces/macs/${primaryEni.macAddress}/vpc-ipv4-cidr-blocks`;
+    const added = model.associateVpcCidrBlock({ vpcId: vpc.vpcId, cidrBlock: "100.65.0.0/16" }).cidrBlockAssociation!;
+    clock.advance(0);
+    assert.equal(await imds.request(path, {}), "10.1.0.0/16\n100.64.0.0/16", "not before the lag");
+    clock.advance(1000);
+    assert.equal(await imds.request(path, {}), "10.1.0.0/16\n100.64.0.0/16\n100.65.0.0/16");
+    model.disassociateVpcCidrBlock({ associationId: added.associationId });
+    clock.advance(1000);
+    assert.equal(await imds.request(path, {}), "10.1.0.0/16\n100.64.0.0/16");
+    lagMs = 0;
+  });
+
   test("role credentials in the shape the SDK's credential provider reads", async () => {
     const provider = fromInstanceMetadata({ maxRetries: 0, timeout: 2000 });
     // The provider talks to the real IMDS address; point it at ours through its documented variable.
