@@ -179,7 +179,7 @@ export class NodeRig {
         );
       },
     };
-    const budget = new RequestBudget({ growthPauseMs: this.config.pool.growthPauseMs, clock: this.scheduler });
+    const budget = new RequestBudget({ growthPauseMs: this.config.pool.growthPauseMs, clock: this.scheduler, random: this.#random });
     return ec2Context(gated as never, budget, { clock: this.scheduler, random: this.#jitter });
   }
 
