@@ -59,3 +59,32 @@ test("an ENI in a subnet instance metadata has not shown gets its CIDR from Desc
   await cloud.ec2Enis(["eni-00000000000000002"]);
   assert.equal(sent.filter((s) => s.api === "DescribeSubnets").length, 1, "a known subnet is not asked for again");
 });
+
+test("a failed unassign that EC2 carried out anyway (its answer lost, the retry refused) counts as released; one EC2 did not, fails", async () => {
+  let onEni = ["10.0.0.10", "10.0.0.11", "10.0.0.12"];
+  const sent: string[] = [];
+  const client = {
+    send: async (command: object) => {
+      const api = actionOf(command);
+      const input = (command as { input: any }).input;
+      sent.push(api);
+      if (api === "UnassignPrivateIpAddresses") {
+        // As EC2 answers the retry of an unassign whose first try went through.
+        throw Object.assign(new Error("Some of the specified addresses are not assigned to interface"), { name: "InvalidParameterValue", $metadata: { httpStatusCode: 400 } });
+      }
+      if (api === "DescribeNetworkInterfaces") {
+        return { NetworkInterfaces: [{ NetworkInterfaceId: input.Filters[0].Values[0], SubnetId: "subnet-a", MacAddress: "02:00:00:00:00:02", PrivateIpAddresses: onEni.map((ip, i) => ({ PrivateIpAddress: ip, Primary: i === 0 })) }] };
+      }
+      throw new Error(`unexpected ${api}`);
+    },
+  };
+  const clock = new VirtualScheduler();
+  const loaded = loadConfig({});
+  assert.ok(loaded.ok);
+  const cloud = makeAwsCloud({ ec2: ec2Context(client, new RequestBudget({ clock }), { clock, maxAttempts: 1 }), imds, config: loaded.config });
+  await cloud.identity();
+  onEni = ["10.0.0.10", "10.0.0.12"]; // 10.0.0.11 is gone from the ENI in EC2
+  await cloud.release("eni-00000000000000002", ["10.0.0.11/32"], false);
+  assert.deepEqual(sent, ["UnassignPrivateIpAddresses", "DescribeNetworkInterfaces"]);
+  await assert.rejects(cloud.release("eni-00000000000000002", ["10.0.0.12/32"], false), /not assigned/);
+});

@@ -13,7 +13,7 @@ import { ec2Call, type Ec2 } from "../aws/ec2-client.ts";
 import { routeTableId } from "../datapath/route-table.ts";
 import type { Imds, ImdsEni } from "../aws/imds.ts";
 import { describeSubnet, describeTaggedSecurityGroups, describeZoneSubnets } from "../aws/subnet-api.ts";
-import { errorCode, isInsufficientAddresses } from "../aws/errors.ts";
+import { errorCode, isInsufficientAddresses, isPermanent } from "../aws/errors.ts";
 import { placementMode, placeNewEni, PlacementRefused, type EniConfigSource, type Placement } from "./placement/eni-placement.ts";
 import { CNI_ROLE_TAG } from "./placement/tag-rules.ts";
 import { allocEni, assignIpv6Prefixes, assignIps, assignPrefixes, deleteEni, describeEni, describeEnis, freeEni, listUnattachedEnisOf, tagEni, toEni, unassignIps, unassignPrefixes, type Ec2Eni } from "../aws/eni-api.ts";
@@ -188,8 +188,23 @@ export function makeAwsCloud(options: AwsCloudOptions): AgentCloud {
       throw new Error("internal: no subnet to try");
     },
     async release(eniId, cidrs, prefixes) {
-      if (prefixes) await unassignPrefixes(ec2, eniId, cidrs);
-      else await unassignIps(ec2, eniId, cidrs.map((c) => c.replace(/\/32$/, "")));
+      const unassign = (which: readonly string[]) => (prefixes ? unassignPrefixes(ec2, eniId, which) : unassignIps(ec2, eniId, which.map((c) => c.replace(/\/32$/, ""))));
+      try {
+        await unassign(cidrs);
+      } catch (err) {
+        // A failed unassign may still have been carried out: one try's answer lost to a timeout, then
+        // the retries throttled, or refused as "not assigned" (an address also gone behind the agent's
+        // back). What EC2 still holds is the truth: had the pool taken the failure at its word, it would
+        // serve addresses the ENI no longer has. If EC2 cannot be asked either, the failure stands (the
+        // reconciler settles it).
+        if (isPermanent(errorCode(err))) throw err;
+        const now = await describeEni(ec2, eniId, "deallocIPAddresses").catch(() => undefined);
+        if (!now) throw err;
+        const held = new Set([...now.privateIps.slice(1).map((ip) => `${ip}/32`), ...now.ipv4Prefixes]);
+        const still = cidrs.filter((c) => held.has(c));
+        if (still.length === cidrs.length) throw err;
+        if (still.length > 0) await unassign(still);
+      }
     },
     async freeEni(eniId) {
       const result = await freeEni(ec2, eniId, { instanceId: identity().instanceId });
