@@ -39,13 +39,14 @@ describe("IPv6 cluster: agent, vpc-cni and egress-cni on dual-stack nodes in two
 
   before(async () => {
     run = await SimRun.up([
-      "--ipv6",
-      "--subnet", "a=us-east-1a,10.0.0.0/20",
-      "--subnet", "b=us-east-1b,10.0.16.0/20",
+      "--subnet", "a=us-east-1a,10.0.0.0/20,ipv6",
+      "--subnet", "b=us-east-1b,10.0.16.0/20,ipv6",
+      "--subnet", "c=us-east-1a,10.0.32.0/20",
       "--instance", "node-a=m5.large,a,public",
       "--instance", "node-b=m5.large,b,public",
       "--instance", "node-x=m4.large,a",
       "--instance", "node-c=m5.large,a,public",
+      "--instance", "node-4=m5.large,c",
     ]);
     const start = (node: string) => new AgentProcess(run, node, { ...V6, VPC_CNI_EGRESS_IPAM_DIR: join(egressDir(node), run.name) }).start();
     [agentA, agentB] = await Promise.all([start("node-a"), start("node-b")]);
@@ -241,7 +242,11 @@ describe("IPv6 cluster: agent, vpc-cni and egress-cni on dual-stack nodes in two
     const nitro = await refused("node-x", V6);
     assert.match(nitro, /ENABLE_IPv6=true on m4\.large, which is neither Nitro nor bare metal: IPv6 pods need prefix delegation/);
     const callsAfter = await callCounts(run);
-    assert.equal(callsAfter["AssignIpv6Addresses"]?.total ?? 0, callsBefore["AssignIpv6Addresses"]?.total ?? 0, "no prefix asked for");
+    assert.equal(callsAfter["AssignIpv6Addresses"]?.ok ?? 0, callsBefore["AssignIpv6Addresses"]?.ok ?? 0, "no prefix given");
+    const v4only = await refused("node-4", V6);
+    assert.match(v4only, /ENABLE_IPv6=true but EC2 gives the primary ENI eni-[0-9a-f]+ no \/80 prefix \(IPv6 pods need a dual-stack subnet/);
+    assert.doesNotMatch((await run.exec("node-4", ["ip", "-6", "rule"])).stdout, /1024:/, "an IPv4-only node's host is left alone");
+    assert.doesNotMatch((await run.exec("node-4", ["iptables-save", "-t", "filter"])).stdout, /Block Node Local Pod access/);
     const x = await run.instance("node-x");
     assert.deepEqual(x.enis[0]!.ipv6Prefixes, []);
     assert.doesNotMatch((await run.exec("node-x", ["ip", "-6", "rule"])).stdout, /1024:/, "no host networking set up");

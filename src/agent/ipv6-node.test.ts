@@ -37,6 +37,7 @@ const identity: NodeIdentity = {
 class Ipv6Cloud implements AgentCloud {
   readonly calls: string[] = [];
   prefixes: string[] = [];
+  refuse: string | undefined;
   #next = 0x10;
   async identity() {
     return identity;
@@ -59,6 +60,7 @@ class Ipv6Cloud implements AgentCloud {
   }
   async assignIpv6Prefix(id: string) {
     this.calls.push(`AssignIpv6Addresses ${id} Ipv6PrefixCount=1`);
+    if (this.refuse !== undefined) throw new Error(this.refuse);
     const p = `2600:1f10:4000:0:${(this.#next++).toString(16)}::/80`;
     this.prefixes.push(p);
     return [p];
@@ -200,5 +202,13 @@ describe("IPv6 node", () => {
     assert.equal(report.checkedEc2, false);
     await agent.stop();
     await assert.rejects(agent.allocate(key(9), pod(9)), /shutting down/);
+  });
+
+  test("a primary ENI EC2 gives no /80 (an IPv4-only subnet) stops the start with the host untouched", async () => {
+    const cloud = new Ipv6Cloud();
+    cloud.refuse = "InvalidParameterValue: the subnet has no IPv6 CIDR block";
+    const host = new Host();
+    await assert.rejects(start(cloud, host), /ENABLE_IPv6=true but EC2 gives the primary ENI eni-primary no \/80 prefix \(IPv6 pods need a dual-stack subnet.*\): InvalidParameterValue: the subnet has no IPv6 CIDR block/);
+    assert.deepEqual(host.calls, [], "no host networking set up");
   });
 });

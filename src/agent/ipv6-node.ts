@@ -35,7 +35,9 @@ export async function initIpv6Node(o: { cloud: Ipv6Cloud; datastore: Datastore; 
   let prefix = existing[0];
   let assigned = false;
   if (prefix === undefined) {
-    const got = await cloud.assignIpv6Prefix(identity.primaryEniId);
+    const got = await cloud.assignIpv6Prefix(identity.primaryEniId).catch((err: Error) => {
+      throw new Error(`ENABLE_IPv6=true but EC2 gives the primary ENI ${identity.primaryEniId} no /80 prefix (IPv6 pods need a dual-stack subnet, and the node's IAM role AssignIpv6Addresses): ${err.message}`, { cause: err });
+    });
     prefix = got[0];
     if (prefix === undefined) throw new Error(`EC2 assigned no IPv6 prefix to the primary ENI ${identity.primaryEniId}`);
     assigned = true;

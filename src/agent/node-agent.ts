@@ -285,8 +285,9 @@ export class NodeAgent {
   /** IPv6 (reference §5.7): the primary ENI and its one /80; no other ENI is looked at or set up. */
   async #initIpv6(identity: NodeIdentity): Promise<void> {
     const { cloud, host, log, config, datastore } = this.#o;
-    await host.setupNode(identity, this.#vpcCidrs);
+    // The /80 first: a node EC2 will not give one (an IPv4-only subnet) stops with its host untouched.
     this.#ipv6 = await initIpv6Node({ cloud, datastore, identity, log });
+    await host.setupNode(identity, this.#vpcCidrs);
     this.#enis.set(identity.primaryEniId, {
       id: identity.primaryEniId,
       mac: identity.primaryMac,
