@@ -3,7 +3,7 @@
 // goes (custom networking, subnet discovery, tags) is placement/'s decision; a refusal is reported (an
 // event on the agent's pod) and no ENI is made.
 
-import type { AgentConfig } from "./config.ts";
+import { customNetworkingOn, type AgentConfig } from "./config.ts";
 import type { AgentCloud, Ec2EniView, EniView, NodeIdentity } from "./node-agent.ts";
 import type { Log } from "../log/log.ts";
 import type { CreatedEni } from "./pool-manager.ts";
@@ -15,7 +15,7 @@ import type { Imds, ImdsEni } from "../aws/imds.ts";
 import { describeSubnet, describeTaggedSecurityGroups, describeZoneSubnets } from "../aws/subnet-api.ts";
 import { errorCode, isInsufficientAddresses, isPermanent } from "../aws/errors.ts";
 import { placementMode, placeNewEni, PlacementRefused, type EniConfigSource, type Placement } from "./placement/eni-placement.ts";
-import { CNI_ROLE_TAG } from "./placement/tag-rules.ts";
+import { CNI_ROLE_TAG, excludedForPods } from "./placement/tag-rules.ts";
 import { allocEni, assignIpv6Prefixes, assignIps, assignPrefixes, deleteEni, describeEni, describeEnis, freeEni, listUnattachedEnisOf, tagEni, toEni, unassignIps, unassignPrefixes, type Ec2Eni } from "../aws/eni-api.ts";
 
 export interface AwsCloudOptions {
@@ -118,6 +118,12 @@ export function makeAwsCloud(options: AwsCloudOptions): AgentCloud {
       // one page.
       const out = await ec2Call(ec2, "describeAttachedEnis", new DescribeNetworkInterfacesCommand({ Filters: [{ Name: "attachment.instance-id", Values: [identity().instanceId] }] }));
       return withSubnetCidrs((out.NetworkInterfaces ?? []).map(toEni));
+    },
+    async subnetExcludedForPods(subnetId) {
+      // As the reference's setupENI: one DescribeSubnets per ENI set up, with subnet discovery only.
+      if (!config.eni.subnetDiscovery || customNetworkingOn(config.eni)) return false;
+      const subnet = await describeSubnet(ec2, subnetId, "isSubnetExcluded").catch(() => undefined);
+      return subnet !== undefined && excludedForPods(subnet.tags, config.eni.clusterName);
     },
     async tagEni(eniId, tags) {
       const current = await describeEni(ec2, eniId, "tagENI");

@@ -186,6 +186,19 @@ describe("node agent", () => {
     await agent.stop();
   });
 
+  test("subnet discovery: an ENI in a subnet tagged not for pods is excluded (its addresses serve no pod); one in another subnet serves", async () => {
+    const secondary = { ...eni("eni-b", 1, "10.0.0.20", ["10.0.0.21"]), subnetId: "subnet-2" };
+    const { datastore, agent } = await setup([eni(PRIMARY, 0, "10.0.0.10", ["10.0.0.11"]), secondary], {}, undefined, (cloud) => {
+      (cloud as FakeCloud & { subnetExcludedForPods(id: string): Promise<boolean> }).subnetExcludedForPods = async (id) => id === "subnet-1";
+    });
+    const enis = datastore.snapshot().enis;
+    assert.equal(enis.find((e) => e.id === PRIMARY)?.isExcluded, true);
+    assert.equal(enis.find((e) => e.id === "eni-b")?.isExcluded, false);
+    const got = await agent.allocate(key(1), pod(1));
+    assert.equal(got.address, "10.0.0.21", "the pod's address comes from the ENI in the subnet for pods");
+    await agent.stop();
+  });
+
   test("an ENI that fails to be freed keeps its host networking (it is put back and serves again)", async () => {
     // WARM_IP_TARGET=1 with 4 free addresses on eni-b and 2 on the primary: eni-b is not needed.
     const { cloud, host, datastore, agent } = await setup(

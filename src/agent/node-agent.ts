@@ -56,6 +56,12 @@ export interface AgentCloud extends PoolCloud, Ipv6Cloud {
   ec2Enis(ids: readonly string[]): Promise<Ec2EniView[]>;
   /** The ENIs EC2 shows attached (or attaching) to this instance, whatever IMDS shows yet. */
   ec2AttachedEnis(): Promise<Ec2EniView[]>;
+  /**
+   * With subnet discovery: whether pods may take addresses from ENIs in this subnet (not when it is
+   * tagged kubernetes.io/role/cni=0 or for another cluster: the reference's IsExcludedForPodIPs).
+   * Absent: every subnet is.
+   */
+  subnetExcludedForPods?(subnetId: string): Promise<boolean>;
   /** Tags an ENI with what is missing or different (the reference's TagENI). */
   tagEni(eniId: string, tags: Record<string, string>): Promise<void>;
   /** ENIs this node's agent created that are attached nowhere (created, then killed before the attach). */
@@ -328,6 +334,8 @@ export class NodeAgent {
     }
     const isPrimary = eni.id === identity.primaryEniId;
     if (!isPrimary) await host.setupEni(eni);
+    const subnetExcluded = (await this.#o.cloud.subnetExcludedForPods?.(eni.subnetId)) ?? false;
+    if (subnetExcluded) this.#o.log("info", `ENI ${eni.id} is in subnet ${eni.subnetId}, which is not for pods (kubernetes.io/role/cni=0 or another cluster's): no pod addresses from it`);
     datastore.addEni({
       id: eni.id,
       deviceNumber: eni.deviceNumber,
@@ -337,7 +345,7 @@ export class NodeAgent {
       isTrunk: eni.interfaceType === "trunk",
       isEFA: eni.interfaceType === "efa",
       // Custom networking takes pod addresses from ENIConfig subnets only, never from the primary ENI.
-      isExcluded: isPrimary && customNetworkingOn(this.#o.config.eni),
+      isExcluded: (isPrimary && customNetworkingOn(this.#o.config.eni)) || subnetExcluded,
     });
     for (const ip of eni.secondaryIps) this.#addCidr(eni.id, `${ip}/32`);
     for (const p of eni.prefixes) this.#addCidr(eni.id, p);

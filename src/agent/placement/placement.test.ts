@@ -146,6 +146,11 @@ test("subnet discovery: a subnet tagged for another cluster is not this one's; c
   model.createTags({ resourceIds: [p.primarySubnet], tags: [{ key: CNI_ROLE_TAG, value: "0" }] });
   model.deleteTags({ resourceIds: [p.podSubnetA], tags: [{ key: CNI_ROLE_TAG }] });
   await refused(p, {}, "NoPodSubnet", /subnet discovery: no subnet .* in us-east-1a is for pods/);
+  // ENIs already in such a subnet give pods nothing (the reference's IsExcludedForPodIPs), with discovery only.
+  assert.equal(await (await p.cloud({})).subnetExcludedForPods!(p.primarySubnet), true);
+  assert.equal(await (await p.cloud({ CLUSTER_NAME: "mine" })).subnetExcludedForPods!(p.podSubnetA), true, "another cluster's");
+  assert.equal(await (await p.cloud({ CLUSTER_NAME: "other" })).subnetExcludedForPods!(p.podSubnetA), false);
+  assert.equal(await (await p.cloud({ ENABLE_SUBNET_DISCOVERY: "false" })).subnetExcludedForPods!(p.primarySubnet), false);
 });
 
 test("discovery off: the primary subnet with the primary ENI's groups, whatever is tagged", async () => {
