@@ -6,6 +6,7 @@
 // action, and the teardown (unless --keep). Exits 1 if any check failed.
 
 import { adminRequest } from "../admin-client.ts";
+import { runPaths } from "../run-dir.ts";
 import type { RunStatus } from "../status.ts";
 import { isProfileName, PROFILE_NAMES } from "../profiles.ts";
 import { parse, UsageError } from "../cli/args.ts";
@@ -65,7 +66,16 @@ export async function demo(args: string[]): Promise<number> {
   const began = Date.now();
 
   say(`vpcsim demo: ${nodes} ${values["instance-type"]} node(s) over two zones (${values.profile} profile), then a Deployment of ${replicas} netexec pods`);
+  // Interrupted while the cluster comes up: take down whatever is there, then stop.
+  const early = () => {
+    say("interrupted: tearing the cluster down...");
+    void teardownRun(runPaths(values.run)).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", early);
+  process.once("SIGTERM", early);
   const { paths, state } = await startRun({ name: values.run, profile: values.profile, topology: clusterTopology(nodes, values["instance-type"]), kubelets: true, cluster: true, progress: say, readyTimeoutMs: timeoutMs });
+  process.off("SIGINT", early);
+  process.off("SIGTERM", early);
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -99,7 +109,7 @@ async function callCounts(socket: string): Promise<CallCounts> {
   return adminRequest<CallCounts>(socket, "GET", "/calls/counts");
 }
 
-async function runDemo(paths: ReturnType<typeof import("../run-dir.ts").runPaths>, state: RunStatus, replicas: number, timeoutMs: number, json: boolean, say: (line: string) => void, interrupted: () => boolean): Promise<DemoReport> {
+async function runDemo(paths: ReturnType<typeof runPaths>, state: RunStatus, replicas: number, timeoutMs: number, json: boolean, say: (line: string) => void, interrupted: () => boolean): Promise<DemoReport> {
   const client = HostKubeClient.forRun(paths);
   const failures: string[] = [];
   const nodeList = summarizeNodes(await client.get("/api/v1/nodes"));
