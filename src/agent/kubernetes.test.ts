@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { advertiseSecurityGroupsForPods, connectKubernetes, ec2EventReporter } from "./kubernetes.ts";
+import { advertiseCustomNetworking, advertiseSecurityGroupsForPods, connectKubernetes, ec2EventReporter } from "./kubernetes.ts";
 import { loadConfig } from "./config.ts";
 import { VirtualScheduler } from "../time/virtual-scheduler.ts";
 import type { Ec2CallEvent } from "../aws/ec2-client.ts";
@@ -71,6 +71,33 @@ test("a failing CNINode patch is retried every 5 s and logged once per distinct 
   await unmanaged.scheduler.advance(30_000);
   assert.deepEqual(unmanaged.patched, [], "ENIs the agent does not manage take slots too");
   unmanaged.stop();
+});
+
+test("custom networking with ENABLE_POD_ENI: CustomNetworking=<ENIConfig> on the CNINode once the Node is read, retried until written; nothing for \"default\"", async () => {
+  const scheduler = new VirtualScheduler();
+  let name: string | null = null;
+  let failures = 1;
+  const patched: { name: string; value?: string }[] = [];
+  const kube = {
+    eniConfigName: () => name,
+    addCniNodeFeature: async (f: { name: string; value?: string }) => {
+      if (failures-- > 0) throw new Error("CNINode does not exist yet");
+      patched.push(f);
+      return { changed: true, cniNode: { metadata: {} } };
+    },
+  };
+  advertiseCustomNetworking({ kube: kube as never, scheduler, log: () => {} });
+  await scheduler.advance(10_000);
+  assert.deepEqual(patched, [], "the Node is not read yet");
+  name = "us-east-1a";
+  await scheduler.advance(10_000);
+  assert.deepEqual(patched, [{ name: "CustomNetworking", value: "us-east-1a" }], "after one failed try");
+  await scheduler.advance(30_000);
+  assert.equal(patched.length, 1, "written once");
+
+  const byDefault = { eniConfigName: () => "default", addCniNodeFeature: async () => assert.fail("no feature for the default ENIConfig") };
+  advertiseCustomNetworking({ kube: byDefault as never, scheduler, log: () => {} });
+  await scheduler.advance(30_000);
 });
 
 test("without Kubernetes access configured the agent does not load the client; a feature that needs the API server refuses to start", async () => {

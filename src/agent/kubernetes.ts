@@ -53,6 +53,43 @@ export function ec2EventReporter(kube: () => NodeKube | undefined, growthPauseMs
 const SECURITY_GROUPS_FOR_PODS_INTERVAL_MS = 5_000;
 
 /**
+ * Custom networking with ENABLE_POD_ENI (reference §6): CustomNetworking=<the node's ENIConfig> on the
+ * node's CNINode, unless the ENIConfig is "default", so the VPC Resource Controller builds the trunk and
+ * branch ENIs from that ENIConfig. Tried every 5 s until written (the Node or the CNINode may not be
+ * there yet). Returns a stop function.
+ */
+export function advertiseCustomNetworking(o: { kube: Pick<NodeKube, "eniConfigName" | "addCniNodeFeature">; scheduler: Scheduler; log: Log }): () => void {
+  let timer: Timer | undefined;
+  let running = false;
+  let warned = "";
+  const stop = () => {
+    o.scheduler.cancel(timer);
+    timer = undefined;
+  };
+  const pass = async () => {
+    if (running || timer === undefined) return;
+    running = true;
+    try {
+      const name = o.kube.eniConfigName();
+      if (name === null) return; // the Node is not read yet
+      if (name === "default") return stop();
+      const got = await o.kube.addCniNodeFeature({ name: "CustomNetworking", value: name });
+      o.log("info", `CNINode: CustomNetworking=${name} ${got.changed ? "added" : "is there already"}`);
+      stop();
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== warned) o.log("warn", `CNINode: CustomNetworking not added yet: ${message}`);
+      warned = message;
+    } finally {
+      running = false;
+    }
+  };
+  timer = o.scheduler.every(SECURITY_GROUPS_FOR_PODS_INTERVAL_MS, () => void pass(), { unref: true });
+  void pass();
+  return stop;
+}
+
+/**
  * With ENABLE_POD_ENI: SecurityGroupsForPods on the node's CNINode while the node has no trunk ENI and
  * room for one (ENIs in use below the usable maximum), every 5 s until written; the VPC Resource
  * Controller then attaches the trunk. Returns a stop function.

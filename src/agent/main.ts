@@ -16,7 +16,7 @@ import { startVpcWatchers } from "./vpc-changes/start.ts";
 import { Endpoints, stopOnSignals, type Running } from "./shutdown.ts";
 import { createLogger, logFunction } from "./observability/log.ts";
 import { createAgentMetrics } from "./observability/metrics.ts";
-import { advertiseSecurityGroupsForPods, connectKubernetes, ec2EventReporter } from "./kubernetes.ts";
+import { advertiseCustomNetworking, advertiseSecurityGroupsForPods, connectKubernetes, ec2EventReporter } from "./kubernetes.ts";
 import type { NodeKube } from "../k8s/node-kube.ts";
 import { startRpcServer } from "./rpc/server.ts";
 import { agentRpcHandlers } from "./rpc/handlers.ts";
@@ -169,6 +169,14 @@ async function run(): Promise<number> {
     };
     if (config.eni.podEni && kubernetes !== undefined && kubernetes.state !== "not-configured") {
       stopSecurityGroupsForPods = advertiseSecurityGroupsForPods({ kube: kubernetes, agent, datastore, maxEni: config.pool.maxEni, scheduler, log });
+      if (config.eni.customNetworking) {
+        const stopCustomNetworking = advertiseCustomNetworking({ kube: kubernetes, scheduler, log });
+        const stopSgp = stopSecurityGroupsForPods;
+        stopSecurityGroupsForPods = () => {
+          stopSgp();
+          stopCustomNetworking();
+        };
+      }
     }
     return await new Promise<number>(() => undefined); // runs until a signal
   } catch (err) {
