@@ -1,7 +1,7 @@
 // The columns `kubectl get` shows for the kinds people look at most, as kube-apiserver's printers
 // (pkg/printers/internalversion) make them: pods (READY, STATUS as kubectl words it, RESTARTS,
 // AGE; IP and NODE with -o wide), nodes (STATUS, ROLES, AGE, VERSION; addresses with -o wide),
-// Deployments, ReplicaSets and DaemonSets (their replica counts).
+// Deployments, ReplicaSets and DaemonSets (their replica counts), namespaces, events, services.
 
 import { isPlainObject, type KObject } from "../objects.ts";
 import { humanDuration } from "./age.ts";
@@ -172,10 +172,65 @@ export const DAEMONSET_PRINTER: TablePrinter = {
   },
 };
 
+export const NAMESPACE_PRINTER: TablePrinter = {
+  columns: [NAME_COLUMN, col("Status", "string", "The status of the namespace"), AGE],
+  row: (ns, now) => [ns.metadata.name ?? "", String(obj(ns.status).phase ?? "Active"), age(ns, now)],
+};
+
+function since(time: unknown, now: number): string {
+  return typeof time === "string" && time ? humanDuration(now - Date.parse(time)) : "<unknown>";
+}
+
+export const EVENT_PRINTER: TablePrinter = {
+  columns: [
+    col("Last Seen", "string", "Time when last this event was observed."),
+    col("Type", "string", "Type of this event (Normal, Warning), new types could be added in the future."),
+    col("Reason", "string", "This should be a short, machine understandable string that gives the reason for the transition into the object's current status."),
+    col("Object", "string", "The object that this event is about."),
+    col("Message", "string", "A human-readable description of the status of this operation."),
+    { ...NAME_COLUMN, priority: 1 },
+  ],
+  row(e, now) {
+    const o = obj(e.involvedObject);
+    const last = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp;
+    const count = num(e.count);
+    return [
+      `${since(last, now)}${count > 1 ? ` (x${count} over ${since(e.firstTimestamp ?? last, now)})` : ""}`,
+      String(e.type ?? ""),
+      String(e.reason ?? ""),
+      `${String(o.kind ?? "").toLowerCase()}/${String(o.name ?? "")}`,
+      String(e.message ?? "").trim(),
+      e.metadata.name ?? "",
+    ];
+  },
+};
+
+export const SERVICE_PRINTER: TablePrinter = {
+  columns: [
+    NAME_COLUMN,
+    col("Type", "string", "The type of the service."),
+    col("Cluster-IP", "string", "The IP address of the service."),
+    col("External-IP", "string", "The external IP address of the service."),
+    col("Port(s)", "string", "The ports of the service."),
+    AGE,
+    col("Selector", "string", "The selector of the service.", 1),
+  ],
+  row(svc, now) {
+    const spec = obj(svc.spec);
+    const ports = list(spec.ports).map((p) => `${num(p.port)}${p.nodePort ? `:${num(p.nodePort)}` : ""}/${String(p.protocol ?? "TCP")}`);
+    const external = Array.isArray(spec.externalIPs) && spec.externalIPs.length > 0 ? spec.externalIPs.join(",") : spec.type === "LoadBalancer" ? "<pending>" : "<none>";
+    const selector = Object.entries(obj(spec.selector)).map(([k, v]) => `${k}=${String(v)}`);
+    return [svc.metadata.name ?? "", String(spec.type ?? "ClusterIP"), String(spec.clusterIP ?? "<none>"), external, ports.length > 0 ? ports.join(",") : "<none>", age(svc, now), selector.length > 0 ? selector.join(",") : "<none>"];
+  },
+};
+
 /** The printer of a built-in resource ("v1/pods", "apps/v1/deployments", ...), if it has its own. */
 export const BUILT_IN_PRINTERS: Record<string, TablePrinter> = {
   "v1/pods": POD_PRINTER,
   "v1/nodes": NODE_PRINTER,
+  "v1/namespaces": NAMESPACE_PRINTER,
+  "v1/events": EVENT_PRINTER,
+  "v1/services": SERVICE_PRINTER,
   "apps/v1/deployments": DEPLOYMENT_PRINTER,
   "apps/v1/replicasets": REPLICASET_PRINTER,
   "apps/v1/daemonsets": DAEMONSET_PRINTER,
