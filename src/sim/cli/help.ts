@@ -23,7 +23,7 @@ Commands:
 Every command takes --help. vpcsim needs root: it creates network namespaces.
 Runs are named (--run NAME, or $VPCSIM_RUN); with one run up, commands find it themselves.`,
   up: `Usage: vpcsim up [--run NAME] [--profile instant|realistic] [--topology FILE | topology flags] [--kubelets] [--json]
-       vpcsim up [--run NAME] [--profile P] --nodes N [--instance-type T] [--region R] [--json]
+       vpcsim up [--run NAME] [--profile P] --nodes N [--instance-type T] [--region R] [--ipv6] [--json]
 
 Creates the VPC, its subnets and instances, starts the emulator and prints the run's state.
 
@@ -32,7 +32,9 @@ Creates the VPC, its subnets and instances, starts the emulator and prints the r
                       kubelet on each, the scheduler, and deploy/ applied (the CRDs and aws-node's
                       DaemonSet, whose pod runs vpc-cni's agent on every node). Waits until every
                       node is Ready (the agent has installed the CNI) and aws-node is available.
-                      Builds the plugin (npm run build) first if dist/ lacks it.
+                      Builds the plugin (npm run build) first if dist/ lacks it. With --ipv6:
+                      dual-stack subnets and aws-node in its IPv6 mode (ENABLE_IPv6): IPv6 pods
+                      from one /80 per node, IPv4 egress through egress-cni.
   --instance-type T   the nodes' instance type (with --nodes)
 
   --run NAME          name of the run (1-12 lower-case letters/digits; default: default)
@@ -103,7 +105,7 @@ Prints the path of the run's kubeconfig: its Kubernetes API server (through a fo
 Runs kubectl with the run's kubeconfig (see vpcsim kubeconfig), e.g. vpcsim kubectl get pods -A.
 The kubectl is $VPCSIM_KUBECTL if set, else the first kubectl on PATH, else the Debian kubectl
 that scripts/setup unpacks into .tools/. Exits with kubectl's exit code.`,
-  demo: `Usage: vpcsim demo [--run NAME] [--keep] [--nodes N] [--replicas N] [--profile P] [--instance-type T] [--json]
+  demo: `Usage: vpcsim demo [--run NAME] [--keep] [--nodes N] [--replicas N] [--profile P] [--instance-type T] [--ipv6] [--json]
 
 The README's main job (sudo npm start runs it): a cluster of N nodes (default 3, m5.large) over
 two zones on the realistic profile (default; instant for a quick one), aws-node running on every
@@ -117,10 +119,13 @@ each node's pool from its agent; the EC2 calls by action; and the teardown.
   --run NAME       the run's name (default demo)
   --keep           leave the cluster up afterwards, for vpcsim kubectl (vpcsim down --run NAME ends it)
   --timeout S      most seconds to wait for the nodes and for the pods (default 240)
+  --ipv6           an IPv6 cluster: dual-stack nodes, pods with IPv6 addresses only (one /80 per
+                   node, no EC2 call per pod); the same checks (pod to pod over IPv6, pod to node
+                   and to 203.0.113.10 over IPv4 through egress-cni, as the node's address)
   --json           the report as JSON on stdout (progress on stderr)
 
 Exits 0 when every check passed, 1 otherwise. Scenarios to come: --custom-networking,
---security-groups-for-pods, --ipv6 (refused until they exist).`,
+--security-groups-for-pods (refused until they exist).`,
   apply: `Usage: vpcsim apply [--run NAME] -f FILE|DIR|- [-f ...]
 
 Creates or updates every object of the manifests (multi-document YAML or JSON; a List's items; a

@@ -41,10 +41,11 @@ export async function up(args: string[]): Promise<number> {
   let topology: Topology;
   const cluster = values.nodes !== undefined;
   if (cluster) {
-    if (values.topology !== undefined || values.subnet.length > 0 || values.instance.length > 0 || values["vpc-cidr"] || values.ipv6) {
-      throw new UsageError("--nodes N builds its own topology: it excludes --topology, --vpc-cidr, --ipv6, --subnet and --instance");
+    if (values.topology !== undefined || values.subnet.length > 0 || values.instance.length > 0 || values["vpc-cidr"]) {
+      throw new UsageError("--nodes N builds its own topology: it excludes --topology, --vpc-cidr, --subnet and --instance");
     }
-    topology = clusterFlags(values.nodes!, values["instance-type"], values.region);
+    // --ipv6 with --nodes: a dual-stack VPC and aws-node in its IPv6 mode (IPv6 pods).
+    topology = clusterFlags(values.nodes!, values["instance-type"], values.region, values.ipv6);
   } else if (values["instance-type"] !== undefined) {
     throw new UsageError("--instance-type goes with --nodes N");
   } else if (values.topology !== undefined) {
@@ -70,7 +71,7 @@ export async function up(args: string[]): Promise<number> {
       throw new UsageError((err as Error).message);
     }
   }
-  const started = await startRun({ name, profile: values.profile, topology, kubelets: values.kubelets || cluster, cluster, progress: values.json ? undefined : (line) => console.error(line) });
+  const started = await startRun({ name, profile: values.profile, topology, kubelets: values.kubelets || cluster, cluster, ipv6Pods: cluster && values.ipv6, progress: values.json ? undefined : (line) => console.error(line) });
   const { paths, state } = started;
   const run = name === "default" ? "" : ` --run ${name}`;
   if (values.json) console.log(JSON.stringify(state, null, 2));
@@ -84,10 +85,10 @@ export async function up(args: string[]): Promise<number> {
 }
 
 /** The topology of --nodes N [--instance-type T] [--region R]. */
-export function clusterFlags(nodesText: string, instanceType: string | undefined, region: string | undefined): Topology {
+export function clusterFlags(nodesText: string, instanceType: string | undefined, region: string | undefined, ipv6 = false): Topology {
   const nodes = Number(nodesText);
   if (!/^\d+$/.test(nodesText) || nodes < 1 || nodes > MAX_NODES) throw new UsageError(`--nodes '${nodesText}': a whole number from 1 to ${MAX_NODES}`);
-  return clusterTopology(nodes, instanceType ?? DEFAULT_NODE_TYPE, region ?? "us-east-1");
+  return clusterTopology(nodes, instanceType ?? DEFAULT_NODE_TYPE, region ?? "us-east-1", ipv6);
 }
 
 export interface RunRequest {
@@ -98,6 +99,8 @@ export interface RunRequest {
   kubelets: boolean;
   /** deploy/ applied (aws-node on every node), and the wait until every node is Ready. */
   cluster: boolean;
+  /** With cluster: aws-node in its IPv6 mode (the topology must be dual-stack). */
+  ipv6Pods?: boolean;
   progress?: (line: string) => void;
   /** Most time to wait for the nodes to become Ready (default 180 s). */
   readyTimeoutMs?: number;
@@ -127,7 +130,8 @@ export async function startRun(request: RunRequest): Promise<StartedRun> {
 
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   writeFileSync(paths.topologyFile, JSON.stringify(topology, null, 2));
-  const settings = { profile: request.profile, ...(request.kubelets ? { kubernetesNodes: true } : {}), ...(request.cluster ? { manifests: [DEPLOY_DIR] } : {}) };
+  const manifests = request.ipv6Pods ? [(await import("../cluster/ipv6-manifests.ts")).writeIpv6ClusterManifests(DEPLOY_DIR, paths.dir)] : [DEPLOY_DIR];
+  const settings = { profile: request.profile, ...(request.kubelets ? { kubernetesNodes: true } : {}), ...(request.cluster ? { manifests } : {}) };
   writeFileSync(paths.settingsFile, JSON.stringify(settings, null, 2));
   try {
     // The host's way in to the Kubernetes API starts alongside the daemon, so `up` is no slower for it.

@@ -7,10 +7,11 @@ import { defaultTopology, type Topology } from "../topology.ts";
 export const DEFAULT_NODE_TYPE = "m5.large";
 export const MAX_NODES = 20;
 
-export function clusterTopology(nodes: number, instanceType = DEFAULT_NODE_TYPE, region = "us-east-1"): Topology {
+/** `ipv6`: every subnet dual-stack (an IPv6 cluster's nodes need IPv6 subnets for their /80s). */
+export function clusterTopology(nodes: number, instanceType = DEFAULT_NODE_TYPE, region = "us-east-1", ipv6 = false): Topology {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) throw new Error(`--nodes ${nodes}: a whole number from 1 to ${MAX_NODES}`);
   const base = defaultTopology();
-  const subnets = base.subnets.map((s) => ({ ...s, zone: `${region}${s.zone.slice(-1)}` }));
+  const subnets = base.subnets.map((s) => ({ ...s, zone: `${region}${s.zone.slice(-1)}`, ...(ipv6 ? { ipv6: true } : {}) }));
   return {
     region,
     vpcCidr: base.vpcCidr,

@@ -67,7 +67,8 @@ function hostOf(peer: string): string {
 }
 
 export async function podToPod(probe: Prober, from: DemoPod, to: DemoPod): Promise<Check> {
-  const r = await probe(from.netns, `http://${to.ip}:${NETEXEC_PORT}/clientip`);
+  // An IPv6 pod's address goes in brackets in the URL.
+  const r = await probe(from.netns, `http://${to.ip.includes(":") ? `[${to.ip}]` : to.ip}:${NETEXEC_PORT}/clientip`);
   const seen = r.ok ? hostOf(r.body) : "";
   const ok = r.ok && seen === from.ip;
   return { kind: "pod-to-pod", from: from.name, fromNode: from.node, to: to.name, toNode: to.node, expected: from.ip, seen, ok, why: !r.ok ? (r.error ?? "failed") : ok ? "" : `the receiver saw ${seen}, not the sender's pod address ${from.ip}` };

@@ -22,7 +22,7 @@ import { ProgressDisplay } from "./progress.ts";
 import { formatCalls, formatChecks, formatPools, type CallCounts, type PoolView } from "./report.ts";
 
 /** Scenarios the demo will grow (each a later issue); refused until they exist. */
-const LATER_SCENARIOS = { "custom-networking": "custom networking", "security-groups-for-pods": "security groups for pods", ipv6: "IPv6 pods" } as const;
+const LATER_SCENARIOS = { "custom-networking": "custom networking", "security-groups-for-pods": "security groups for pods" } as const;
 
 export interface DemoReport {
   run: string;
@@ -53,6 +53,9 @@ export async function demo(args: string[]): Promise<number> {
     "instance-type": { type: "string", default: DEFAULT_NODE_TYPE },
     timeout: { type: "string", default: "240" },
     json: { type: "boolean", default: false },
+    // An IPv6 cluster: dual-stack nodes, aws-node in its IPv6 mode, pods with IPv6 addresses only
+    // (IPv4 to the internet through egress-cni).
+    ipv6: { type: "boolean", default: false },
     ...Object.fromEntries(Object.keys(LATER_SCENARIOS).map((k) => [k, { type: "boolean" as const, default: false }])),
   });
   for (const [flag, what] of Object.entries(LATER_SCENARIOS)) {
@@ -65,7 +68,8 @@ export async function demo(args: string[]): Promise<number> {
   const say = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
   const began = Date.now();
 
-  say(`vpcsim demo: ${nodes} ${values["instance-type"]} node(s) over two zones (${values.profile} profile), then a Deployment of ${replicas} netexec pods`);
+  const ipv6 = values.ipv6 === true;
+  say(`vpcsim demo: ${nodes} ${values["instance-type"]} ${ipv6 ? "dual-stack " : ""}node(s) over two zones (${values.profile} profile${ipv6 ? ", IPv6 pods" : ""}), then a Deployment of ${replicas} netexec pods`);
   // Interrupted while the cluster comes up: take down whatever is there, then stop.
   const early = () => {
     say("interrupted: tearing the cluster down...");
@@ -73,7 +77,7 @@ export async function demo(args: string[]): Promise<number> {
   };
   process.once("SIGINT", early);
   process.once("SIGTERM", early);
-  const { paths, state } = await startRun({ name: values.run, profile: values.profile, topology: clusterTopology(nodes, values["instance-type"]), kubelets: true, cluster: true, progress: say, readyTimeoutMs: timeoutMs });
+  const { paths, state } = await startRun({ name: values.run, profile: values.profile, topology: clusterTopology(nodes, values["instance-type"], "us-east-1", ipv6), kubelets: true, cluster: true, ipv6Pods: ipv6, progress: say, readyTimeoutMs: timeoutMs });
   process.off("SIGINT", early);
   process.off("SIGTERM", early);
   let interrupted = false;

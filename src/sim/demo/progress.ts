@@ -8,11 +8,11 @@ export function progressLines(s: Snapshot, elapsedMs: number): string[] {
   const p = s.pods;
   const head = `pods  Running ${p.running}/${p.total} (Ready ${p.ready})  ContainerCreating ${p.creating}  Pending ${p.pending}   EC2 calls ${s.ec2Calls}   ${(elapsedMs / 1000).toFixed(0)} s`;
   const width = Math.max(...s.nodes.map((n) => n.name.length));
-  return [head, ...s.nodes.map((n) => `  ${n.name.padEnd(width)}  ${n.zone}  ENIs ${n.enis}  addresses ${String(n.addresses).padStart(3)}  pods ${String(n.pods).padStart(3)}`)];
+  return [head, ...s.nodes.map((n) => `  ${n.name.padEnd(width)}  ${n.zone}  ENIs ${n.enis}  ${n.prefixes80 > 0 ? `IPv6 /80s ${n.prefixes80}` : `addresses ${String(n.addresses).padStart(3)}`}  pods ${String(n.pods).padStart(3)}`)];
 }
 
 export function progressLine(s: Snapshot, elapsedMs: number): string {
-  const nodes = s.nodes.map((n) => `${n.name} ${n.enis} ENIs/${n.addresses} addresses/${n.pods} pods`).join(", ");
+  const nodes = s.nodes.map((n) => `${n.name} ${n.enis} ENIs/${n.prefixes80 > 0 ? `${n.prefixes80} IPv6 /80` : `${n.addresses} addresses`}/${n.pods} pods`).join(", ");
   return `[${(elapsedMs / 1000).toFixed(0).padStart(3)} s] pods ${s.pods.running}/${s.pods.total} Running (${s.pods.ready} Ready, ${s.pods.creating} ContainerCreating, ${s.pods.pending} Pending); ${nodes}; EC2 calls ${s.ec2Calls}`;
 }
 

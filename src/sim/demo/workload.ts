@@ -86,7 +86,8 @@ export async function demoPods(client: HostKubeClient): Promise<PodView[]> {
 
 export interface Snapshot {
   pods: { total: number; running: number; ready: number; pending: number; creating: number };
-  nodes: { name: string; zone: string; enis: number; addresses: number; pods: number }[];
+  /** `addresses`: secondary IPv4 addresses; `prefixes80`: IPv6 /80s (an IPv6 node's pods' addresses). */
+  nodes: { name: string; zone: string; enis: number; addresses: number; prefixes80: number; pods: number }[];
   ec2Calls: number;
 }
 
@@ -102,7 +103,14 @@ export function snapshot(pods: PodView[], status: RunStatus, nodeOfInstance: Map
     },
     nodes: status.instances.map((i) => {
       const node = nodeOfInstance.get(i.id) ?? i.name;
-      return { name: i.name, zone: i.zone, enis: i.enis.length, addresses: i.enis.reduce((n, e) => n + Math.max(0, e.privateIps.length - 1), 0), pods: pods.filter((p) => p.node === node).length };
+      return {
+        name: i.name,
+        zone: i.zone,
+        enis: i.enis.length,
+        addresses: i.enis.reduce((n, e) => n + Math.max(0, e.privateIps.length - 1), 0),
+        prefixes80: i.enis.reduce((n, e) => n + e.ipv6Prefixes.length, 0),
+        pods: pods.filter((p) => p.node === node).length,
+      };
     }),
     ec2Calls,
   };
