@@ -103,6 +103,7 @@ interface Incarnation {
   agent: NodeAgent;
   datastore: Datastore;
   sweep: Schedules | undefined;
+  ec2: Ec2;
   dead: boolean;
 }
 
@@ -112,6 +113,8 @@ export interface NodeRigOptions {
   env?: Record<string, string>;
   /** EC2 token buckets; default on. */
   throttle?: boolean;
+  /** Runs the leaked-ENI sweep with each agent (default true; false for a test that wires its own). */
+  sweep?: boolean;
   log?: Log;
 }
 
@@ -127,6 +130,7 @@ export class NodeRig {
   readonly checkpoint: CheckpointFile;
   readonly log: Log;
   #current: Incarnation | undefined;
+  readonly #sweep: boolean;
   readonly #random: () => number;
   /** One SDK client for every incarnation, its configuration resolved before the run (see warm()). */
   readonly #client: ReturnType<InProcessEc2["clientFor"]>;
@@ -145,6 +149,7 @@ export class NodeRig {
     this.config = loaded.config;
     this.checkpoint = new CheckpointFile(join(this.stateDir, "ipam.json"));
     this.#random = o.random;
+    this.#sweep = o.sweep ?? true;
     this.#client = this.ec2.clientFor(this.instanceId);
     this.log =
       o.log ??
@@ -164,6 +169,16 @@ export class NodeRig {
   /** The pod's host veth name (what the restore looks for). */
   vethOf(namespace: string, name: string): string {
     return podHostVethName(this.config.hostNetwork.vethPrefix, namespace, name);
+  }
+
+  /** An EC2 context for another caller in the account (another node's agent), on the rig's clock. */
+  ec2Of(instanceId: string): Ec2 {
+    return ec2Context(this.ec2.clientFor(instanceId), new RequestBudget({ clock: this.scheduler, random: this.#random }), { clock: this.scheduler, random: this.#jitter });
+  }
+
+  /** The current agent's EC2 context (what main hands its schedules). */
+  get agentEc2(): Ec2 | undefined {
+    return this.#current?.dead === false ? this.#current.ec2 : undefined;
   }
 
   /** The EC2 context of one incarnation: once it is dead, answers go nowhere. */
@@ -221,6 +236,7 @@ export class NodeRig {
     });
     inc.agent = agent;
     inc.datastore = datastore;
+    inc.ec2 = ec2;
     this.#current = inc;
     await agent.init();
     const restored = await restoreCheckpoint(datastore, checkpoint, { hostLinkExists: (name) => this.host.veths.has(name), vethPrefix: this.config.hostNetwork.vethPrefix });
@@ -231,7 +247,7 @@ export class NodeRig {
     });
     if (inc.dead) return;
     agent.start();
-    if (!this.config.eni.disableLeakedEniCleanup) {
+    if (this.#sweep && !this.config.eni.disableLeakedEniCleanup) {
       inc.sweep = scheduleLeakedEniCleanup({ scheduler: this.scheduler, log: this.log, jitter: (max) => Math.floor(this.#random() * max), cleanUp: () => cleanUpLeakedEnis(ec2, { vpcId: this.vpcId }) });
     }
   }
