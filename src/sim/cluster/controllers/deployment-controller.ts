@@ -3,8 +3,8 @@
 // revision annotations kubectl reads; RollingUpdate (within maxSurge and maxUnavailable) and
 // Recreate; scaling; paused rollouts; old ReplicaSets pruned beyond revisionHistoryLimit; status
 // (replicas, updatedReplicas, readyReplicas, availableReplicas, unavailableReplicas, conditions
-// Available and Progressing, observedGeneration) as `kubectl rollout status` reads it. Not done:
-// progressDeadlineSeconds (no ProgressDeadlineExceeded), proportional scaling of several old
+// Available and Progressing, ProgressDeadlineExceeded past progressDeadlineSeconds without
+// progress, observedGeneration) as `kubectl rollout status` reads it. Not done: proportional scaling of several old
 // ReplicaSets during a rollout, adoption of orphaned ReplicaSets, rollback annotations.
 
 import { deepEqual, formatTime, isPlainObject, type KObject } from "../../kube/objects.ts";
@@ -66,6 +66,7 @@ export class DeploymentController {
   private readonly informers: Informer[];
   readonly queue: WorkQueue;
   private readonly now: () => number;
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(client: KubeClient, onError: (message: string) => void = () => {}, now: () => number = Date.now) {
     this.client = client;
@@ -97,6 +98,7 @@ export class DeploymentController {
   stop(): void {
     for (const i of this.informers) i.stop();
     this.queue.stop();
+    for (const t of this.timers) clearTimeout(t);
   }
 
   private async sync(key: string): Promise<boolean> {
@@ -211,6 +213,15 @@ export class DeploymentController {
     }
   }
 
+  private requeueAt(key: string, ms: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.queue.add(key);
+    }, Math.max(0, ms) + 50);
+    t.unref();
+    this.timers.add(t);
+  }
+
   private async updateStatus(namespace: string, name: string, created: boolean): Promise<boolean> {
     const d = await this.client.find("apps/v1/deployments", name, namespace);
     if (!d) return true;
@@ -234,26 +245,41 @@ export class DeploymentController {
     const availableOk = (status.availableReplicas as number) >= replicas - limits.maxUnavailable;
     const rsName = newRs?.metadata.name ?? "";
     const oldConditions = Array.isArray(previous.conditions) ? (previous.conditions as Condition[]) : [];
+    const nowMs = this.now();
+    const now = formatTime(nowMs);
+    const progressed = created || ["replicas", "updatedReplicas", "readyReplicas", "availableReplicas"].some((k) => status[k] !== previous[k]);
+    const before = (type: string) => oldConditions.find((o) => o.type === type);
+    const progressing = ((): Condition => {
+      if (specOf(d).paused === true) return { type: "Progressing", status: "Unknown", reason: "DeploymentPaused", message: "Deployment is paused" };
+      if (complete) return { type: "Progressing", status: "True", reason: "NewReplicaSetAvailable", message: `ReplicaSet "${rsName}" has successfully progressed.` };
+      if (created) return { type: "Progressing", status: "True", reason: "NewReplicaSetCreated", message: `Created new replica set "${rsName}"` };
+      const last = before("Progressing");
+      if (!progressed && last && last.status === "True" && last.reason !== "NewReplicaSetAvailable") {
+        // No progress since lastUpdateTime: past progressDeadlineSeconds the rollout has failed (kubectl rollout status says so).
+        const deadline = numberAt(specOf(d), "progressDeadlineSeconds", 600);
+        const since = Date.parse(last.lastUpdateTime ?? "");
+        if (Number.isFinite(since) && since + deadline * 1000 <= nowMs) return { type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: `ReplicaSet "${rsName}" has timed out progressing.` };
+        if (Number.isFinite(since)) this.requeueAt(`${namespace}/${name}`, since + deadline * 1000 - nowMs);
+        return last;
+      }
+      if (!progressed && last?.reason === "ProgressDeadlineExceeded") return last;
+      return { type: "Progressing", status: "True", reason: "ReplicaSetUpdated", message: `ReplicaSet "${rsName}" is progressing.` };
+    })();
     const conditions: Condition[] = [
       availableOk
         ? { type: "Available", status: "True", reason: "MinimumReplicasAvailable", message: "Deployment has minimum availability." }
         : { type: "Available", status: "False", reason: "MinimumReplicasUnavailable", message: "Deployment does not have minimum availability." },
-      specOf(d).paused === true
-        ? { type: "Progressing", status: "Unknown", reason: "DeploymentPaused", message: "Deployment is paused" }
-        : complete
-          ? { type: "Progressing", status: "True", reason: "NewReplicaSetAvailable", message: `ReplicaSet "${rsName}" has successfully progressed.` }
-          : created
-            ? { type: "Progressing", status: "True", reason: "NewReplicaSetCreated", message: `Created new replica set "${rsName}"` }
-            : { type: "Progressing", status: "True", reason: "ReplicaSetUpdated", message: `ReplicaSet "${rsName}" is progressing.` },
+      progressing,
     ];
-    const now = formatTime(this.now());
     status.conditions = conditions.map((c) => {
-      const before = oldConditions.find((o) => o.type === c.type);
-      const same = before && before.status === c.status && before.reason === c.reason && before.message === c.message;
+      const was = before(c.type);
+      const same = was && was.status === c.status && was.reason === c.reason && was.message === c.message;
+      // Progress moves the Progressing condition's lastUpdateTime even when its words stay.
+      const updated = same && !(c.type === "Progressing" && progressed && c.reason === "ReplicaSetUpdated");
       return {
         ...c,
-        lastUpdateTime: same ? before.lastUpdateTime : now,
-        lastTransitionTime: before && before.status === c.status ? before.lastTransitionTime : now,
+        lastUpdateTime: updated ? was.lastUpdateTime : now,
+        lastTransitionTime: was && was.status === c.status ? was.lastTransitionTime : now,
       };
     });
     if (deepEqual(status, previous)) return true;

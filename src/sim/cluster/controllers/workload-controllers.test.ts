@@ -248,6 +248,20 @@ describe("workload controllers", () => {
     assert.equal(status.desiredNumberScheduled, 2);
   });
 
+  test("a rollout without progress for progressDeadlineSeconds fails with ProgressDeadlineExceeded, and recovers", async () => {
+    const d = deployment("stuck", "w", 2);
+    (d.spec as Record<string, unknown>).progressDeadlineSeconds = 1;
+    await client.create(d);
+    const progressing = async () => ((((await client.get("apps/v1/deployments", "stuck", "w")).status as { conditions?: { type: string; status: string; reason: string }[] })?.conditions ?? []).find((c) => c.type === "Progressing"));
+    const failed = await eventually(async () => {
+      const c = await progressing();
+      return c?.reason === "ProgressDeadlineExceeded" ? c : undefined;
+    }, "ProgressDeadlineExceeded", 10_000);
+    assert.equal(failed.status, "False");
+    await markPodsReady(client, "w", (p) => p.metadata.labels?.app === "stuck");
+    await eventually(async () => ((await progressing())?.reason === "NewReplicaSetAvailable" ? true : undefined), "NewReplicaSetAvailable once the pods are ready");
+  });
+
   test("no controller errors", () => {
     assert.deepEqual(errors.slice(0, 5), []);
   });
