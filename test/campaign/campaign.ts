@@ -69,8 +69,10 @@ export async function runSeed(seed: number, o: { steps?: number } = {}): Promise
       // The agent restarts when its down time is over (the kubelet restarting aws-node).
       if (downUntil !== undefined && rig.scheduler.now() >= downUntil) {
         downUntil = undefined;
-        await drive(rig, rig.start()).catch(() => undefined);
-        if (!rig.agent) rig.crash(); // a start killed halfway
+        await drive(rig, rig.start()).catch(() => {
+          // Its initialisation failed (EC2 faults): it exits, and is started again later.
+          downUntil = rig.scheduler.now() + 5_000 + Math.floor(random() * 10_000);
+        });
       }
       flushDels();
       const roll = random();
@@ -171,7 +173,7 @@ export async function runSeed(seed: number, o: { steps?: number } = {}): Promise
     rig.ec2.faults.clear();
     rig.ec2.lostResponseProbability = 0;
     rig.ec2.timings.attachMs = 0;
-    if (!rig.agent) await drive(rig, rig.start());
+    for (let tries = 0; !rig.agent && tries < 5; tries++) await drive(rig, rig.start()).catch(() => rig.scheduler.advance(10_000));
     // ADDs that a dead agent will never answer count as failed (the kubelet's timeout).
     await drive(rig, Promise.race([Promise.all([...inFlight]), rig.scheduler.sleep(120_000)]));
     flushDels();

@@ -238,6 +238,17 @@ export class NodeRig {
     inc.datastore = datastore;
     inc.ec2 = ec2;
     this.#current = inc;
+    try {
+      await this.#bringUp(inc, checkpoint);
+    } catch (err) {
+      // run() exits when the node's initialisation fails; the kubelet starts it again later.
+      this.crash();
+      throw err;
+    }
+  }
+
+  async #bringUp(inc: Incarnation, checkpoint: CheckpointFile): Promise<void> {
+    const { agent, datastore, ec2 } = inc;
     await agent.init();
     const restored = await restoreCheckpoint(datastore, checkpoint, { hostLinkExists: (name) => this.host.veths.has(name), vethPrefix: this.config.hostNetwork.vethPrefix });
     this.log("info", "checkpoint restored", {
