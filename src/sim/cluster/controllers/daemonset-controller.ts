@@ -5,8 +5,8 @@
 // pods replaced; pods on nodes that no longer qualify, or surplus, deleted; RollingUpdate within
 // maxUnavailable (OnDelete leaves old pods alone); status (desiredNumberScheduled,
 // currentNumberScheduled, numberMisscheduled, numberReady, numberAvailable, numberUnavailable,
-// updatedNumberScheduled, observedGeneration) as `kubectl rollout status ds/...` reads it. Not done:
-// ControllerRevision objects (so no `kubectl rollout history/undo` for DaemonSets), maxSurge.
+// updatedNumberScheduled, observedGeneration) as `kubectl rollout status ds/...` reads it; a
+// ControllerRevision per template (controller-revisions.ts). Not done: maxSurge.
 
 import { deepEqual, isPlainObject, type KObject } from "../../kube/objects.ts";
 import type { KubeClient } from "../../kube/api/client.ts";
@@ -19,8 +19,10 @@ import { ignoreGone, podFromTemplate } from "./replicaset-controller.ts";
 import { computeHash } from "./template-hash.ts";
 import { scaledValue } from "./rollout.ts";
 import { pinnedToNode, podFitsNode, targetNode, withDaemonTolerations } from "./node-eligibility.ts";
+import { CONTROLLER_REVISION_HASH, syncControllerRevisions } from "./controller-revisions.ts";
 
-export const CONTROLLER_REVISION_HASH = "controller-revision-hash";
+export { CONTROLLER_REVISION_HASH };
+
 export const POD_TEMPLATE_GENERATION = "pod-template-generation";
 
 type Obj = Record<string, unknown>;
@@ -77,6 +79,7 @@ export class DaemonSetController {
     const generation = String(ds.metadata.generation ?? 1);
     const nodes = (await this.client.list("v1/nodes")).items;
     const pods = (await this.client.list("v1/pods", { namespace })).items.filter((p) => isControlledBy(p, ds));
+    await syncControllerRevisions(this.client, ds, hash, new Set(pods.map((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] ?? "")));
     const byNode = new Map<string, KObject[]>();
     for (const pod of pods) {
       const node = targetNode(pod) ?? "";

@@ -246,6 +246,13 @@ describe("workload controllers", () => {
       return s.updatedNumberScheduled === 2 && s.numberAvailable === 2 ? s : undefined;
     }, "status: two updated and available");
     assert.equal(status.desiredNumberScheduled, 2);
+    const revisions = (await client.list("apps/v1/controllerrevisions", { namespace: "w", labelSelector: "app=rolling" })).items;
+    const byRevision = Object.fromEntries(revisions.map((r) => [r.revision, ((r.data as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec.containers[0]!.image)]));
+    assert.deepEqual(byRevision, { 1: "d:1", 2: "d:2" });
+    const pods = await podsOf(client, "w", "app=rolling");
+    const current = revisions.find((r) => r.revision === 2)!;
+    assert.ok(pods.every((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] === current.metadata.labels?.[CONTROLLER_REVISION_HASH]));
+    assert.equal(current.metadata.ownerReferences?.[0]?.kind, "DaemonSet");
   });
 
   test("a rollout without progress for progressDeadlineSeconds fails with ProgressDeadlineExceeded, and recovers", async () => {

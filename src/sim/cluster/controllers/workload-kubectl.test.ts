@@ -76,6 +76,9 @@ describe("kubectl on workloads", { skip: binaries.length === 0 ? "no kubectl (sc
       const ds = await k(["rollout", "status", "daemonset/agent", "-n", ns, "--timeout=60s"]);
       assert.equal(ds.code, 0, ds.stderr);
       assert.match(ds.stdout, /daemon set "agent" successfully rolled out/);
+      const history = await k(["rollout", "history", "daemonset/agent", "-n", ns]);
+      assert.equal(history.code, 0, history.stderr);
+      assert.match(history.stdout, /^1\s+<none>$/m);
       const get = await k(["get", "deploy", "-n", ns]);
       assert.equal(get.code, 0, get.stderr);
       assert.match(get.stdout, /^web\s+3\/3\s+3\s+3\s+\S+$/m);
