@@ -11,6 +11,8 @@ import { podHostVethName } from "../src/datapath/veth-name.ts";
 import { ROOT, runCommand, SimRun, VPCSIM, waitFor } from "./harness.ts";
 
 export const AGENT_STATE_ROOT = "/run/vpc-cni-test";
+/** What the agent's own process runs: its bundle (bin/vpc-cni-agent's default) or its source. */
+const AGENT_PROGRAMS = /dist\/agent\/vpc-cni-agent\.mjs|src\/agent\/main\.ts/;
 
 export class AgentProcess {
   readonly run: SimRun;
@@ -74,7 +76,7 @@ export class AgentProcess {
     const pids = (await runCommand("ip", ["netns", "pids", netns])).stdout.split("\n").filter(Boolean).map(Number);
     const found = pids.find((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("src/agent/main.ts");
+        return AGENT_PROGRAMS.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"));
       } catch {
         return false;
       }

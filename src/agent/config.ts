@@ -149,7 +149,8 @@ const RESERVED_VETH_PREFIXES = ["eth", "lo", "vlan"];
 const MAX_ADDITIONAL_TAGS = 46;
 const DEPRECATED_NO_OPS = ["AWS_VPC_K8S_CNI_CONFIGURE_RPFILTER", "ENABLE_NFTABLES"];
 // Read by other parts of the system, so not unknown even though this loader ignores them.
-const OTHER_OWN_VARIABLES = new Set(["VPC_CNI_VERSION"]);
+// VPC_CNI_AGENT_FROM_SOURCE is bin/vpc-cni-agent's (run src/ instead of the bundle).
+const OTHER_OWN_VARIABLES = new Set(["VPC_CNI_VERSION", "VPC_CNI_AGENT_FROM_SOURCE"]);
 
 /** Reads and checks the agent's configuration from `env` (pass process.env); never reads the process. */
 export function loadConfig(env: Env): LoadConfigResult {
