@@ -10,7 +10,14 @@ import { SimRun } from "../test/harness.ts";
 import type { CallRecord } from "../src/sim/ec2/call-log.ts";
 import { simulateReferencePool, type PodEvent, type ReferenceModelResult } from "./reference-pool-model.ts";
 
+/** How the agent is run: from its bundle (bin/vpc-cni-agent, as shipped) or from src/ (as before the bundle). */
+export type AgentVariant = "bundle" | "source";
+export const AGENT_VARIANTS: readonly AgentVariant[] = ["bundle", "source"];
+
 export interface AgentBenchOptions {
+  variant?: AgentVariant;
+  /** Extra environment for the agent (flags being measured). */
+  env?: Record<string, string>;
   idleSeconds?: number;
   waves?: number;
   podsPerWave?: number;
@@ -78,7 +85,8 @@ export async function runAgentBench(opts: AgentBenchOptions = {}): Promise<{ res
   const podStarts = new Set(events.filter((e) => e.kind === "start").map((e) => e.pod)).size;
 
   const run = await SimRun.up(["--instance", `node=${INSTANCE.type},a`]);
-  const agent = new AgentProcess(run, "node", { IP_COOLDOWN_PERIOD: String(COOLDOWN_S), AWS_VPC_K8S_CNI_LOGLEVEL: "info" });
+  const variant = opts.variant ?? "bundle";
+  const agent = new AgentProcess(run, "node", { IP_COOLDOWN_PERIOD: String(COOLDOWN_S), AWS_VPC_K8S_CNI_LOGLEVEL: "info", ...(variant === "source" ? { VPC_CNI_AGENT_FROM_SOURCE: "1" } : {}), ...opts.env });
   try {
     const startedAt = performance.now();
     await agent.start();
@@ -180,9 +188,10 @@ export async function runAgentBench(opts: AgentBenchOptions = {}): Promise<{ res
     const p = (q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
     const result = {
       benchmark: "agent",
+      variant,
       instanceType: INSTANCE.type,
       startupSeconds: Number(startupSeconds.toFixed(2)),
-      idle: { seconds: idleSeconds, rssMiB: mib(idle1.rssKiB), cpuSeconds: Number((idle1.cpuSeconds - idle0.cpuSeconds).toFixed(2)) },
+      idle: { seconds: idleSeconds, rssMiB: mib(idle1.rssKiB), cpuSeconds: Number((idle1.cpuSeconds - idle0.cpuSeconds).toFixed(2)), cpuPercentOfCore: Number((((idle1.cpuSeconds - idle0.cpuSeconds) / idleSeconds) * 100).toFixed(2)) },
       churn: {
         podStarts,
         windowSeconds: windowMs / 1000,
@@ -221,7 +230,7 @@ function formatTable(r: any, ref: ReferenceModelResult): string {
   const rows: [string, string, string][] = [
     ["", "vpc-cni-agent", "reference (aws-node)"],
     [`RSS idle (MiB, after ${r.idle.seconds} s)`, String(r.idle.rssMiB), "n/a (no binary here)"],
-    [`CPU idle (s in ${r.idle.seconds} s)`, String(r.idle.cpuSeconds), "n/a"],
+    [`CPU idle (% of a core over ${r.idle.seconds} s)`, String(r.idle.cpuPercentOfCore), "n/a"],
     [`RSS peak under churn (MiB)`, String(r.churn.peakRssMiB), "n/a"],
     [`CPU under churn (s in ${r.churn.windowSeconds} s)`, String(r.churn.cpuSeconds), "n/a"],
     [`EC2 calls per 100 pod starts`, String(r.ec2CallsPer100PodStarts.ours), `${r.ec2CallsPer100PodStarts.reference} (model)`],
@@ -234,6 +243,31 @@ function formatTable(r: any, ref: ReferenceModelResult): string {
   for (const a of actions) rows.push([`  ${a}`, String(r.ec2CallsPer100PodStarts.oursByAction[a] ?? 0), String(ref.calls[a] ?? 0)]);
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const w1 = Math.max(...rows.map((x) => x[1].length));
-  const head = `agent (${r.instanceType}, ${r.churn.podStarts} pod starts in ${r.workload.waves} waves, ${r.churn.windowSeconds} s window; EC2 calls/100 starts ratio ours/reference = ${r.ec2CallsPer100PodStarts.ratio})`;
+  const head = `agent, ${r.variant === "bundle" ? "from its bundle" : "from src/"} (${r.instanceType}, ${r.churn.podStarts} pod starts in ${r.workload.waves} waves, ${r.churn.windowSeconds} s window; EC2 calls/100 starts ratio ours/reference = ${r.ec2CallsPer100PodStarts.ratio})`;
   return [head, ...rows.map(([a, b, c]) => `  ${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`)].join("\n");
+}
+
+/** Runs the benchmark once per variant, one after the other on fresh runs, and sets their footprints side by side. */
+export async function runAgentBenches(variants: readonly AgentVariant[] = AGENT_VARIANTS, opts: Omit<AgentBenchOptions, "variant"> = {}): Promise<{ results: Record<string, unknown>[]; table: string }> {
+  const results: any[] = [];
+  const tables: string[] = [];
+  for (const variant of variants) {
+    const { result, table } = await runAgentBench({ ...opts, variant });
+    results.push(result);
+    tables.push(table);
+  }
+  if (results.length < 2) return { results, table: tables.join("\n") };
+  const [a, b] = results;
+  const ratio = (x: number, y: number) => (y === 0 ? "n/a" : `${(x / y).toFixed(2)}x`);
+  const rows: [string, number, number][] = [
+    ["RSS idle (MiB)", a.idle.rssMiB, b.idle.rssMiB],
+    ["RSS peak under churn (MiB)", a.churn.peakRssMiB, b.churn.peakRssMiB],
+    ["CPU idle (% of a core)", a.idle.cpuPercentOfCore, b.idle.cpuPercentOfCore],
+    [`CPU under churn (s in ${a.churn.windowSeconds} s)`, a.churn.cpuSeconds, b.churn.cpuSeconds],
+    ["start-up to settled pool (s)", a.startupSeconds, b.startupSeconds],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  const comparison = [`agent footprint, same run: ${a.variant} / ${b.variant} (goals: RSS idle <= 60 MiB, under churn <= 90 MiB, CPU idle < 0.5%)`, ...rows.map(([k, x, y]) => `  ${k.padEnd(w)}  ${String(x).padStart(7)}  ${String(y).padStart(7)}  ${ratio(x, y)}`)];
+  const summary = { benchmark: "agent-footprint", variants: [a.variant, b.variant], rssIdleMiB: [a.idle.rssMiB, b.idle.rssMiB], rssChurnPeakMiB: [a.churn.peakRssMiB, b.churn.peakRssMiB], cpuIdlePercent: [a.idle.cpuPercentOfCore, b.idle.cpuPercentOfCore], churnCpuSeconds: [a.churn.cpuSeconds, b.churn.cpuSeconds] };
+  return { results: [...results, summary], table: [...tables, comparison.join("\n")].join("\n\n") };
 }

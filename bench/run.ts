@@ -4,17 +4,20 @@
 //                   for the same call mix (the emulator must never be what limits our benchmarks)
 //   bring-up        time to bring up a VPC with 50 instances (namespaces, veths, routes) and take it down
 //   agent           vpc-cni-agent's RSS and CPU at idle and under churn (100 pod starts and stops), and its
-//                   EC2 calls per 100 pod starts against a model of the reference's pool (bench/agent.ts)
+//                   EC2 calls per 100 pod starts against a model of the reference's pool (bench/agent.ts);
+//                   run from its bundle and from src/, one after the other, footprints set side by side
+//                   (--agent-variants bundle for the shipped one only)
 //   cni             the plugin's ADD and DEL latency (p50, p99; sequential and 30 at once) and cold start
 //                   against Debian's ptp + host-local on the same node, as ratios (bench/cni.ts)
 // Usage: npm run bench [-- --only ec2-throughput|bring-up|agent|cni] [--seconds N] [--instances N]
+//                      [--agent-variants bundle,source]
 // Prints a table and one JSON line per benchmark.
 
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { runAgentBench } from "./agent.ts";
+import { AGENT_VARIANTS, runAgentBenches, type AgentVariant } from "./agent.ts";
 import { runCniBench } from "./cni.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -26,11 +29,17 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "10" },
     concurrency: { type: "string", default: "16" },
     instances: { type: "string", default: "50" },
+    "agent-variants": { type: "string", default: AGENT_VARIANTS.join(",") },
   },
 });
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 const instanceCount = Number(values.instances);
+const agentVariants = values["agent-variants"].split(",").filter(Boolean) as AgentVariant[];
+if (agentVariants.length === 0 || agentVariants.some((v) => !AGENT_VARIANTS.includes(v))) {
+  console.error(`bench: --agent-variants is a list of ${AGENT_VARIANTS.join(", ")}`);
+  process.exit(2);
+}
 if (!(seconds >= 1 && seconds <= 60) || !(concurrency >= 1 && concurrency <= 64) || !(instanceCount >= 1 && instanceCount <= 200)) {
   console.error("bench: --seconds 1..60, --concurrency 1..64, --instances 1..200");
   process.exit(2);
@@ -111,9 +120,9 @@ if (!values.only || values.only === "ec2-throughput") results.push(await ec2Thro
 if (!values.only || values.only === "bring-up") results.push(await bringUp());
 const tables = new Map<Record<string, unknown>, string>();
 if (!values.only || values.only === "agent") {
-  const { result, table } = await runAgentBench();
-  tables.set(result, table);
-  results.push(result);
+  const { results: agentResults, table } = await runAgentBenches(agentVariants);
+  tables.set(agentResults[0]!, table);
+  results.push(...agentResults);
 }
 if (!values.only || values.only === "cni") {
   const { result, table } = await runCniBench();
@@ -123,8 +132,8 @@ if (!values.only || values.only === "cni") {
 for (const r of results) {
   if (r.benchmark === "ec2-throughput") {
     console.log(`ec2-throughput: ${r.callsPerSecond} calls/s (${r.concurrency} callers, ${r.seconds}s, ${r.errors} errors), p50 ${r.p50ms} ms, p99 ${r.p99ms} ms; ` + `${r.ratioToEc2}x the sustained rate EC2 grants an account for this mix (${r.ec2SustainedCallsPerSecond}/s)`);
-  } else if (r.benchmark === "agent" || r.benchmark === "cni") {
-    console.log(tables.get(r));
+  } else if (r.benchmark === "agent" || r.benchmark === "agent-footprint" || r.benchmark === "cni") {
+    if (tables.has(r)) console.log(tables.get(r));
   } else {
     console.log(`bring-up: ${r.instances} instances up in ${r.upSeconds} s (${r.perInstanceMs} ms each), down in ${r.downSeconds} s`);
   }
