@@ -2,8 +2,9 @@
 // The root filesystem is assembled from this machine (Debian 12) and this checkout, then
 // deploy/image/Containerfile copies it into an image FROM scratch:
 //   /usr/local/bin/node                 the project's pinned Node.js 24
-//   /app/                               the agent's production sources, data/, node_modules (production
-//                                       dependencies only) and dist/vpc-cni (the plugin, npm run build)
+//   /app/                               the agent's bundle dist/agent/ (only what it imports, the SDK and
+//                                       Kubernetes client included: no src/, no node_modules), data/ and
+//                                       dist/vpc-cni, dist/egress-cni (the plugins), all from npm run build
 //   /app/vpc-cni-agent, /app/vpc-cni-init, /app/vpc-cni   the entry points the DaemonSet names
 //   /usr/lib/cni/{loopback,portmap}     Debian's containernetworking-plugins, for the init container
 //   iptables (legacy and nft), ip, sysctl, nft, with their shared libraries and xtables modules
@@ -17,9 +18,9 @@
 //   --keep        keep the private podman storage and print how to use it
 
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -89,21 +90,6 @@ function launcher(rootfs: string, path: string, body: string): void {
   writeFileSync(join(rootfs, path), `#!/usr/local/bin/node\n// ${basename(path)}, with the image's Node.js.\n${body}\n`, { mode: 0o755 });
 }
 
-/** Production sources: src/ without vpcsim and without tests and their helpers. */
-function productionSource(path: string): boolean {
-  const rel = relative(join(ROOT, "src"), path);
-  if (rel === "sim" || rel.startsWith(`sim/`)) return false;
-  return !/\.test\.ts$|\.test-support\.ts$|\.fixture\.ts$|(^|\/)(test-support|testing|fixtures|test-netns)\.ts$/.test(rel);
-}
-
-/** The production dependency tree (npm's own view), without the Node.js binary packages. */
-function productionPackages(): string[] {
-  const r = spawnSync("npm", ["ls", "--omit=dev", "--all", "--parseable"], { cwd: ROOT, encoding: "utf8" });
-  if (r.status !== 0) fail(`npm ls --omit=dev failed: ${r.stderr.trim()}`);
-  return r.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "" && l !== ROOT)
-    .filter((p) => !/\/node_modules\/node(-[a-z0-9-]+)?$/.test(p));
-}
-
 export function assembleRootfs(rootfs: string): void {
   const plugin = join(ROOT, "dist", "vpc-cni");
   if (!existsSync(plugin)) fail(`${plugin} is missing: build the plugin first (npm run build)`);
@@ -141,9 +127,14 @@ export function assembleRootfs(rootfs: string): void {
   }
 
   const app = join(rootfs, "app");
-  cpSync(join(ROOT, "src"), join(app, "src"), { recursive: true, filter: (p) => statSync(p).isDirectory() ? productionSource(p) : p.endsWith(".ts") && productionSource(p) });
   cpSync(join(ROOT, "data"), join(app, "data"), { recursive: true });
   mkdirSync(join(app, "dist"));
+  // The agent's bundle, at the same depth below /app as below the checkout (it finds data/ and the
+  // plugins by their paths relative to itself); only the files of the current build, no metafile.
+  const bundle = join(ROOT, "dist", "agent");
+  if (!existsSync(join(bundle, "meta.json"))) fail(`${bundle} is missing: build the agent's bundle first (npm run build)`);
+  mkdirSync(join(app, "dist", "agent"));
+  for (const out of Object.keys((JSON.parse(readFileSync(join(bundle, "meta.json"), "utf8")) as { outputs: Record<string, unknown> }).outputs)) copyFileSync(join(bundle, basename(out)), join(app, "dist", "agent", basename(out)));
   copyFileSync(plugin, join(app, "dist", "vpc-cni"));
   chmodSync(join(app, "dist", "vpc-cni"), 0o755);
   // egress-cni, which the agent installs beside vpc-cni (the conflist chains it after vpc-cni).
@@ -154,15 +145,8 @@ export function assembleRootfs(rootfs: string): void {
   link(rootfs, "app/vpc-cni", "dist/vpc-cni");
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as Record<string, unknown>;
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: pkg["name"], version: pkg["version"], license: pkg["license"], private: true, type: "module" }, null, 2) + "\n");
-  for (const dir of productionPackages()) {
-    cpSync(dir, join(app, relative(ROOT, dir)), {
-      recursive: true,
-      // Nested node_modules are packages of their own in npm's list; maps, types and docs are not run.
-      filter: (p) => !(p !== dir && basename(p) === "node_modules" && lstatSync(p).isDirectory()) && !/\.(map|d\.ts|d\.mts|d\.cts|md)$/.test(p),
-    });
-  }
-  launcher(rootfs, "app/vpc-cni-agent", 'await (await import("/app/src/image/agent-entry.ts")).runAgentInImage();');
-  launcher(rootfs, "app/vpc-cni-init", 'const { runInit } = await import("/app/src/image/init.ts");\nprocess.exitCode = await runInit(process.argv.slice(2), process.env, process.stdout, process.stderr);');
+  launcher(rootfs, "app/vpc-cni-agent", 'await import("/app/dist/agent/vpc-cni-agent-image.mjs");');
+  launcher(rootfs, "app/vpc-cni-init", 'await import("/app/dist/agent/vpc-cni-init.mjs");');
 }
 
 // ---------------------------------------------------------------------------------------------------
