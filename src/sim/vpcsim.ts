@@ -1,6 +1,6 @@
 // vpcsim: the command line of the local AWS VPC emulator. Each command is small: it validates its
 // input, then talks to the run's daemon over the admin socket, or (up/down) starts and stops it.
-// The commands live in cli/, one file per idea.
+// The commands live in cli/, one file per idea; the demo in demo/.
 
 import { HELP } from "./cli/help.ts";
 import { UsageError } from "./cli/args.ts";
