@@ -32,7 +32,7 @@ Creates the VPC, its subnets and instances, starts the emulator and prints the r
                       kubelet on each, the scheduler, and deploy/ applied (the CRDs and aws-node's
                       DaemonSet, whose pod runs vpc-cni's agent on every node). Waits until every
                       node is Ready (the agent has installed the CNI) and aws-node is available.
-                      Builds the plugin (npm run build) first if dist/ lacks it. With --ipv6:
+                      Builds the plugin and the agent (npm run build) first if dist/ lacks them. With --ipv6:
                       dual-stack subnets and aws-node in its IPv6 mode (ENABLE_IPv6): IPv6 pods
                       from one /80 per node, IPv4 egress through egress-cni.
   --instance-type T   the nodes' instance type (with --nodes)
