@@ -85,9 +85,9 @@ function link(rootfs: string, path: string, target: string): void {
   symlinkSync(target, at);
 }
 
-function launcher(rootfs: string, path: string, body: string): void {
-  // The kernel runs "#!" files itself: the image needs no shell.
-  writeFileSync(join(rootfs, path), `#!/usr/local/bin/node\n// ${basename(path)}, with the image's Node.js.\n${body}\n`, { mode: 0o755 });
+function launcher(rootfs: string, path: string, body: string, nodeFlag?: string): void {
+  // The kernel runs "#!" files itself: the image needs no shell (and passes it at most one argument).
+  writeFileSync(join(rootfs, path), `#!/usr/local/bin/node${nodeFlag === undefined ? "" : ` ${nodeFlag}`}\n// ${basename(path)}, with the image's Node.js.\n${body}\n`, { mode: 0o755 });
 }
 
 export function assembleRootfs(rootfs: string): void {
@@ -145,7 +145,8 @@ export function assembleRootfs(rootfs: string): void {
   link(rootfs, "app/vpc-cni", "dist/vpc-cni");
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as Record<string, unknown>;
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: pkg["name"], version: pkg["version"], license: pkg["license"], private: true, type: "module" }, null, 2) + "\n");
-  launcher(rootfs, "app/vpc-cni-agent", 'await import("/app/dist/agent/vpc-cni-agent-image.mjs");');
+  // A 1 MiB young generation, as bin/vpc-cni-agent runs it (MALLOC_ARENA_MAX=1 is the Containerfile's).
+  launcher(rootfs, "app/vpc-cni-agent", 'await import("/app/dist/agent/vpc-cni-agent-image.mjs");', "--max-semi-space-size=1");
   launcher(rootfs, "app/vpc-cni-init", 'await import("/app/dist/agent/vpc-cni-init.mjs");');
 }
 

@@ -14,6 +14,18 @@ export const AGENT_STATE_ROOT = "/run/vpc-cni-test";
 /** What the agent's own process runs: its bundle (bin/vpc-cni-agent's default) or its source. */
 const AGENT_PROGRAMS = /dist\/agent\/vpc-cni-agent\.mjs|src\/agent\/main\.ts/;
 
+let bundle: Promise<void> | undefined;
+/**
+ * bin/vpc-cni-agent rebuilds a stale bundle before it starts the agent; this does it once per test
+ * process, before any start-up timeout runs (a build takes seconds, tens of them on a loaded machine).
+ */
+function bundleReady(): Promise<void> {
+  bundle ??= runCommand(join(ROOT, "bin", "vpc-cni-agent"), ["--version"], { timeoutMs: 300_000 }).then((r) => {
+    if (r.code !== 0) throw new Error(`bin/vpc-cni-agent --version: ${r.stderr}`);
+  });
+  return bundle;
+}
+
 export class AgentProcess {
   readonly run: SimRun;
   readonly node: string;
@@ -36,6 +48,7 @@ export class AgentProcess {
 
   /** Starts the agent and waits until it serves the plugin. */
   async start(): Promise<this> {
+    await bundleReady();
     mkdirSync(this.dir, { recursive: true });
     const env = {
       ...process.env,

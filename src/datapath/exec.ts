@@ -77,8 +77,12 @@ export function resolveTool(name: string): string {
   return found;
 }
 
+/** Sees every command run() spawned and how long it took (the plugin's opt-in timing); unset, nothing is timed. */
+export const runObserver: { onRun: ((command: readonly string[], ms: number) => void) | undefined } = { onRun: undefined };
+
 export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const command = [file, ...args];
+  const started = runObserver.onRun === undefined ? 0 : performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(resolveTool(file), args, { stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
@@ -95,6 +99,7 @@ export function run(file: string, args: readonly string[], options: RunOptions =
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      runObserver.onRun?.(command, performance.now() - started);
       const stdout = Buffer.concat(out).toString();
       const stderr = Buffer.concat(err).toString();
       if (code === 0) resolve({ stdout, stderr });

@@ -23,6 +23,10 @@ import { fileLog } from "./log.ts";
 import type { Log } from "../log/log.ts";
 import { pluginConf, type PluginConf } from "./netconf.ts";
 import { dummyInterface, podStateFromResult, type PodState } from "./pod-state.ts";
+import { startTiming } from "./timing.ts";
+
+/** Opt-in (VPC_CNI_TIMING_FILE): where an ADD's milliseconds go. */
+const timing = startTiming(process.env);
 
 export const PLUGIN_VERSION = "0.1.0";
 /** Our own CNI error codes (the spec reserves 100+ for plugins). */
@@ -57,7 +61,9 @@ function agentError(what: string, e: RpcCallError): CniError {
 }
 
 async function add(req: PluginRequest): Promise<Result> {
+  timing.mark("request read (stdin, environment)");
   const c = prepare(req);
+  timing.mark("config parsed, log opened");
   // Nothing may change for a namespace that is not there: checked before the agent is asked.
   if (!existsSync(req.env.netns)) throw new CniError(ErrorCode.InvalidEnvironment, `CNI_NETNS ${req.env.netns} does not exist`);
   // The spec lets CNI_IFNAME be any kernel name; the datapath takes fewer (it goes on ip's command
@@ -68,7 +74,9 @@ async function add(req: PluginRequest): Promise<Result> {
     throw new CniError(ErrorCode.InvalidEnvironment, `CNI_IFNAME: ${(err as Error).message}`);
   }
   const hostVethName = podHostVethName(c.conf.vethPrefix, c.podNamespace, c.podName);
+  timing.mark("netns and ifname checked");
   const got = await allocate(rpc(c), podKeys(c, req));
+  timing.mark("agent round trip (allocate)");
   if (!got.ok) {
     c.log("error", "no address from the agent", { error: got.error });
     throw agentError("add cmd: failed to assign an IP address to container", got.error);
@@ -92,7 +100,10 @@ async function add(req: PluginRequest): Promise<Result> {
       routeTableId: assigned.routeTableId,
       mtu: c.conf.mtu,
     });
+    timing.mark("pod wired (datapath)");
     c.log("info", "pod wired", { address, deviceNumber: assigned.deviceNumber, routeTableId: assigned.routeTableId, hostVeth: hostVethName });
+    timing.mark("logged");
+    timing.write("ADD");
     return {
       interfaces: [
         { name: wired.hostVeth.name, mac: wired.hostVeth.mac },
