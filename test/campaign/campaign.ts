@@ -33,10 +33,14 @@ export async function runSeed(seed: number, o: { steps?: number } = {}): Promise
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const warmIp = pick([1, 2, 3, 5]);
   const minIp = pick([0, 0, 5, 12]);
+  // A third of the seeds run prefix delegation (WARM_PREFIX_TARGET=1).
+  const prefixDelegation = process.env["CAMPAIGN_NO_PD"] === undefined && random() < 1 / 3;
   const rig = new NodeRig({
     seed,
     random,
-    env: { WARM_IP_TARGET: String(warmIp), MINIMUM_IP_TARGET: String(minIp), IP_COOLDOWN_PERIOD: "5", WARM_ENI_TARGET: "0" },
+    env: prefixDelegation
+      ? { ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1", WARM_ENI_TARGET: "0", IP_COOLDOWN_PERIOD: "5" }
+      : { WARM_IP_TARGET: String(warmIp), MINIMUM_IP_TARGET: String(minIp), IP_COOLDOWN_PERIOD: "5", WARM_ENI_TARGET: "0" },
   });
   const stats = { adds: 0, addFailures: 0, dels: 0, crashes: 0, behindBack: 0, faults: 0, lostResponses: 0, running: 0 };
   const running = new Map<string, RunningPod>(); // by pod name
@@ -185,7 +189,7 @@ export async function runSeed(seed: number, o: { steps?: number } = {}): Promise
     await drive(rig, rig.agent!.pool.runPassNow());
     stats.lostResponses = [...rig.ec2.lost.values()].reduce((a, b) => a + b, 0);
     stats.running = running.size;
-    const violations = checkInvariants(rig, [...running.values()], { warmIp, minIp }, behindBack);
+    const violations = checkInvariants(rig, [...running.values()], prefixDelegation ? { warmPrefix: 1 } : { warmIp, minIp }, behindBack);
     return { seed, violations, stats };
   } catch (err) {
     return { seed, violations: [`the run failed: ${(err as Error).stack ?? (err as Error).message}`], stats };

@@ -32,7 +32,7 @@ const TAG_INSTANCE_ID = "node.k8s.amazonaws.com/instance_id";
  * restart drops it (the reference's restore: an address in no CIDR of the node). Such a pod is exempt
  * from "has its address in the datastore", never from "no address twice".
  */
-export function checkInvariants(rig: NodeRig, running: readonly RunningPod[], targets: { warmIp?: number; minIp?: number }, behindBack: BehindBack = { addresses: new Set(), enis: new Set() }): string[] {
+export function checkInvariants(rig: NodeRig, running: readonly RunningPod[], targets: { warmIp?: number; minIp?: number; warmPrefix?: number }, behindBack: BehindBack = { addresses: new Set(), enis: new Set() }): string[] {
   const v: string[] = [];
   const datastore = rig.datastore;
   if (!datastore) return ["no agent is running after the settle"];
@@ -99,6 +99,10 @@ export function checkInvariants(rig: NodeRig, running: readonly RunningPod[], ta
     const assigned = snap.stats.assignedIPs;
     const wanted = Math.max(assigned + targets.warmIp, targets.minIp ?? 0);
     if (snap.stats.totalIPs > wanted) v.push(`${snap.stats.totalIPs} addresses held for ${assigned} pods: beyond WARM_IP_TARGET=${targets.warmIp} MINIMUM_IP_TARGET=${targets.minIp ?? 0} (${wanted})`);
+  }
+
+  if (targets.warmPrefix !== undefined && snap.stats.freePrefixes > targets.warmPrefix) {
+    v.push(`${snap.stats.freePrefixes} prefixes without a pod: beyond WARM_PREFIX_TARGET=${targets.warmPrefix}`);
   }
 
   // The checkpoint matches the datastore.
