@@ -6,7 +6,7 @@
 //                                       Kubernetes client included: no src/, no node_modules), data/ and
 //                                       dist/vpc-cni, dist/egress-cni (the plugins), all from npm run build
 //   /app/vpc-cni-agent, /app/vpc-cni-init, /app/vpc-cni   the entry points the DaemonSet names
-//   /usr/lib/cni/{loopback,portmap}     Debian's containernetworking-plugins, for the init container
+//   /usr/lib/cni/{loopback,portmap,bandwidth,tuning}  Debian's containernetworking-plugins, for the init container
 //   iptables (legacy and nft), ip, sysctl, nft, with their shared libraries and xtables modules
 // podman runs with a private configuration and storage under a temporary directory (never
 // /etc/containers); the image and storage are removed at the end unless --save or --keep says otherwise.
@@ -217,7 +217,7 @@ export function imageChecks(exec: ImageExec): string[] {
   // No instance metadata here: the init container installs the plugins, then stops at the node's
   // sysctls, which need the primary ENI's MAC (test/ and vpcsim's nodes cover that part).
   const init = exec.run(["/app/vpc-cni-init"], { binDir: bin, env: { HOST_CNI_BIN_PATH: "/host/opt/cni/bin" } });
-  check("/app/vpc-cni-init installs loopback and portmap into the mounted bin dir", readdirSync(bin).sort().join(",") === "loopback,portmap", `${readdirSync(bin).join(",")} ${init.stderr}`);
+  check(`/app/vpc-cni-init installs ${CHAINED_PLUGINS.join(", ")} into the mounted bin dir`, readdirSync(bin).sort().join(",") === [...CHAINED_PLUGINS].sort().join(","), `${readdirSync(bin).join(",")} ${init.stderr}`);
   check("/app/vpc-cni-init then asks instance metadata for the primary ENI", init.status === 1 && /cannot read the primary ENI's MAC from instance metadata/.test(init.stderr), `exit ${init.status}: ${init.stderr}`);
   const cni = exec.run(["/app/vpc-cni"], { input: '{"cniVersion":"1.0.0"}', env: { CNI_COMMAND: "VERSION" } });
   check("/app/vpc-cni answers CNI VERSION", /"supportedVersions"/.test(cni.stdout), cni.stdout + cni.stderr);
