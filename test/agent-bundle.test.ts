@@ -3,7 +3,7 @@
 
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runInNewContext } from "node:vm";
@@ -66,6 +66,17 @@ describe("the agent's bundle", () => {
     assert.ok(!all.includes('"UnlockSnapshot"'), "the schema of a call the agent never makes is shipped");
     // All of EC2's schemas are over 1 MB; the agent's calls need a small part of them.
     assert.ok(schemaBytes < 256 * 1024, `${schemaBytes} bytes of EC2 schemas`);
+  });
+
+  it("does not make Node.js load its built-in undici (fetch), which node:http imported as an ES module does", async () => {
+    const probe = join(mkdtempSync(join(tmpdir(), "vpc-cni-undici-")), "probe.cjs");
+    writeFileSync(probe, 'process.on("exit", () => process.stderr.write(`undici loaded: ${process.moduleLoadList.some((m) => m.includes("undici"))}\\n`));\n');
+    try {
+      const r = await runCommand(NODE, ["--require", probe, join(dir, "vpc-cni-agent.mjs"), "--version"]);
+      assert.match(r.stderr, /undici loaded: false/);
+    } finally {
+      rmSync(join(probe, ".."), { recursive: true, force: true });
+    }
   });
 
   it("runs the agent's and the init container's entry points", async () => {
