@@ -105,7 +105,7 @@ Prints the path of the run's kubeconfig: its Kubernetes API server (through a fo
 Runs kubectl with the run's kubeconfig (see vpcsim kubeconfig), e.g. vpcsim kubectl get pods -A.
 The kubectl is $VPCSIM_KUBECTL if set, else the first kubectl on PATH, else the Debian kubectl
 that scripts/setup unpacks into .tools/. Exits with kubectl's exit code.`,
-  demo: `Usage: vpcsim demo [--run NAME] [--keep] [--nodes N] [--replicas N] [--profile P] [--instance-type T] [--ipv6] [--json]
+  demo: `Usage: vpcsim demo [--run NAME] [--keep] [--nodes N] [--replicas N] [--profile P] [--instance-type T] [--ipv6 | --custom-networking] [--json]
 
 The README's main job (sudo npm start runs it): a cluster of N nodes (default 3, m5.large) over
 two zones on the realistic profile (default; instant for a quick one), aws-node running on every
@@ -122,10 +122,14 @@ each node's pool from its agent; the EC2 calls by action; and the teardown.
   --ipv6           an IPv6 cluster: dual-stack nodes, pods with IPv6 addresses only (one /80 per
                    node, no EC2 call per pod); the same checks (pod to pod over IPv6, pod to node
                    and to 203.0.113.10 over IPv4 through egress-cni, as the node's address)
+  --custom-networking  pods in a secondary VPC CIDR: 100.64.0.0/16 with a subnet per zone tagged
+                   kubernetes.io/role/cni, aws-node with AWS_VPC_K8S_CNI_CUSTOM_NETWORK_BY_TAGS=true
+                   (no ENIConfig); the same checks, and every pod's address must be in 100.64.0.0/16
+                   (pod to pod and node without NAT, the internet through the node's SNAT)
   --json           the report as JSON on stdout (progress on stderr)
 
-Exits 0 when every check passed, 1 otherwise. Scenarios to come: --custom-networking,
---security-groups-for-pods (refused until they exist).`,
+Exits 0 when every check passed, 1 otherwise. Scenario to come: --security-groups-for-pods
+(refused until it exists).`,
   apply: `Usage: vpcsim apply [--run NAME] -f FILE|DIR|- [-f ...]
 
 Creates or updates every object of the manifests (multi-document YAML or JSON; a List's items; a

@@ -101,6 +101,8 @@ export interface RunRequest {
   cluster: boolean;
   /** With cluster: aws-node in its IPv6 mode (the topology must be dual-stack). */
   ipv6Pods?: boolean;
+  /** With cluster: aws-node in custom networking by tags (the topology must have tagged pod subnets). */
+  customNetworking?: boolean;
   progress?: (line: string) => void;
   /** Most time to wait for the nodes to become Ready (default 180 s). */
   readyTimeoutMs?: number;
@@ -130,7 +132,11 @@ export async function startRun(request: RunRequest): Promise<StartedRun> {
 
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   writeFileSync(paths.topologyFile, JSON.stringify(topology, null, 2));
-  const manifests = request.ipv6Pods ? [(await import("../cluster/ipv6-manifests.ts")).writeIpv6ClusterManifests(DEPLOY_DIR, paths.dir)] : [DEPLOY_DIR];
+  const manifests = request.ipv6Pods
+    ? [(await import("../cluster/ipv6-manifests.ts")).writeIpv6ClusterManifests(DEPLOY_DIR, paths.dir)]
+    : request.customNetworking
+      ? [(await import("../cluster/custom-networking-cluster.ts")).writeCustomNetworkingManifests(DEPLOY_DIR, paths.dir)]
+      : [DEPLOY_DIR];
   const settings = { profile: request.profile, ...(request.kubelets ? { kubernetesNodes: true } : {}), ...(request.cluster ? { manifests } : {}) };
   writeFileSync(paths.settingsFile, JSON.stringify(settings, null, 2));
   try {

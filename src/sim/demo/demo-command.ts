@@ -15,6 +15,8 @@ import { teardownRun } from "../cli/run-lifecycle.ts";
 import { clusterTopology, DEFAULT_NODE_TYPE, MAX_NODES } from "../cluster/cluster-topology.ts";
 import { HostKubeClient } from "../cluster/host-kube-client.ts";
 import { summarizeNodes } from "../cluster/cluster-readiness.ts";
+import { cidrContainsAddress, parseCidr4, parseIpv4 } from "../ipv4.ts";
+import { POD_CIDR, withPodSubnets } from "../cluster/custom-networking-cluster.ts";
 import { runChecks, type Check, type DemoNode, type DemoPod } from "./checks.ts";
 import { podNetns, wgetInNetns } from "./probes.ts";
 import { createWorkload, demoPods, snapshot, type PodView } from "./workload.ts";
@@ -22,7 +24,7 @@ import { ProgressDisplay } from "./progress.ts";
 import { formatCalls, formatChecks, formatPools, type CallCounts, type PoolView } from "./report.ts";
 
 /** Scenarios the demo will grow (each a later issue); refused until they exist. */
-const LATER_SCENARIOS = { "custom-networking": "custom networking", "security-groups-for-pods": "security groups for pods" } as const;
+const LATER_SCENARIOS = { "security-groups-for-pods": "security groups for pods" } as const;
 
 export interface DemoReport {
   run: string;
@@ -56,6 +58,7 @@ export async function demo(args: string[]): Promise<number> {
     // An IPv6 cluster: dual-stack nodes, aws-node in its IPv6 mode, pods with IPv6 addresses only
     // (IPv4 to the internet through egress-cni).
     ipv6: { type: "boolean", default: false },
+    "custom-networking": { type: "boolean", default: false },
     ...Object.fromEntries(Object.keys(LATER_SCENARIOS).map((k) => [k, { type: "boolean" as const, default: false }])),
   });
   for (const [flag, what] of Object.entries(LATER_SCENARIOS)) {
@@ -69,6 +72,8 @@ export async function demo(args: string[]): Promise<number> {
   const began = Date.now();
 
   const ipv6 = values.ipv6 === true;
+  const customNetworking = values["custom-networking"] === true;
+  if (ipv6 && customNetworking) throw new UsageError("--ipv6 and --custom-networking exclude each other: custom networking is IPv4 only");
   say(`vpcsim demo: ${nodes} ${values["instance-type"]} ${ipv6 ? "dual-stack " : ""}node(s) over two zones (${values.profile} profile${ipv6 ? ", IPv6 pods" : ""}), then a Deployment of ${replicas} netexec pods`);
   // Interrupted while the cluster comes up: take down whatever is there, then stop.
   const early = () => {
@@ -77,7 +82,7 @@ export async function demo(args: string[]): Promise<number> {
   };
   process.once("SIGINT", early);
   process.once("SIGTERM", early);
-  const { paths, state } = await startRun({ name: values.run, profile: values.profile, topology: clusterTopology(nodes, values["instance-type"], "us-east-1", ipv6), kubelets: true, cluster: true, ipv6Pods: ipv6, progress: say, readyTimeoutMs: timeoutMs });
+  const { paths, state } = await startRun({ name: values.run, profile: values.profile, topology: customNetworking ? withPodSubnets(clusterTopology(nodes, values["instance-type"])) : clusterTopology(nodes, values["instance-type"], "us-east-1", ipv6), kubelets: true, cluster: true, ipv6Pods: ipv6, customNetworking, progress: say, readyTimeoutMs: timeoutMs });
   process.off("SIGINT", early);
   process.off("SIGTERM", early);
   let interrupted = false;
@@ -87,7 +92,7 @@ export async function demo(args: string[]): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const report = await runDemo(paths, state, replicas, timeoutMs, values.json, say, () => interrupted);
+    const report = await runDemo(paths, state, replicas, timeoutMs, values.json, say, () => interrupted, customNetworking ? POD_CIDR : undefined);
     report.seconds = Math.round((Date.now() - began) / 1000);
     if (values.json) console.log(JSON.stringify(report, null, 2));
     const failed = report.checks.filter((c) => !c.ok).length;
@@ -113,7 +118,7 @@ async function callCounts(socket: string): Promise<CallCounts> {
   return adminRequest<CallCounts>(socket, "GET", "/calls/counts");
 }
 
-async function runDemo(paths: ReturnType<typeof runPaths>, state: RunStatus, replicas: number, timeoutMs: number, json: boolean, say: (line: string) => void, interrupted: () => boolean): Promise<DemoReport> {
+async function runDemo(paths: ReturnType<typeof runPaths>, state: RunStatus, replicas: number, timeoutMs: number, json: boolean, say: (line: string) => void, interrupted: () => boolean, podCidr?: string): Promise<DemoReport> {
   const client = HostKubeClient.forRun(paths);
   const failures: string[] = [];
   const nodeList = summarizeNodes(await client.get("/api/v1/nodes"));
@@ -151,6 +156,12 @@ async function runDemo(paths: ReturnType<typeof runPaths>, state: RunStatus, rep
   });
   const checks = interrupted() ? [] : await runChecks(wgetInNetns, demoPodsWithNetns, nodes);
   if (!interrupted() && checks.length === 0) failures.push("no pod could be checked");
+  if (podCidr !== undefined && !interrupted()) {
+    // Custom networking: every pod's address from the subnets tagged for pods, none from the node subnets.
+    const outside = pods.filter((p) => p.ip && !inIpv4Cidr(p.ip, podCidr));
+    if (outside.length > 0) failures.push(`custom networking: ${outside.length} pod(s) outside ${podCidr}: ${outside.map((p) => `${p.name} ${p.ip}`).join(", ")}`);
+    else say(`custom networking: all ${pods.length} pods' addresses are in ${podCidr} (the subnets tagged kubernetes.io/role/cni)`);
+  }
   const label = (node: string) => {
     const n = nodes.find((x) => x.name === node);
     return n ? `${n.instance} ${n.zone}` : node;
@@ -175,4 +186,10 @@ async function runDemo(paths: ReturnType<typeof runPaths>, state: RunStatus, rep
     say(`\nEC2 calls by action (vpcsim calls --counts)\n${formatCalls(calls)}`);
   }
   return { run: paths.name, nodes, replicas, rolledOut, podsReady: pods.filter((p) => p.ready).length, checks, pools, calls, failures, seconds: 0 };
+}
+
+function inIpv4Cidr(address: string, cidr: string): boolean {
+  const block = parseCidr4(cidr);
+  const value = parseIpv4(address);
+  return block !== undefined && value !== undefined && cidrContainsAddress(block, value);
 }
