@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeAwsCloud } from "./aws-cloud.ts";
+import { ReleaseUnconfirmedError } from "./pool-manager.ts";
 import { loadConfig } from "./config.ts";
 import { VirtualScheduler } from "../time/virtual-scheduler.ts";
 import { actionOf, ec2Context } from "../aws/ec2-client.ts";
@@ -87,4 +88,25 @@ test("a failed unassign that EC2 carried out anyway (its answer lost, the retry 
   await cloud.release("eni-00000000000000002", ["10.0.0.11/32"], false);
   assert.deepEqual(sent, ["UnassignPrivateIpAddresses", "DescribeNetworkInterfaces"]);
   await assert.rejects(cloud.release("eni-00000000000000002", ["10.0.0.12/32"], false), /not assigned/);
+});
+
+test("a failed unassign whose outcome EC2 cannot be asked about is unconfirmed, so the pool keeps those addresses out of service", async () => {
+  const client = {
+    send: async (command: object) => {
+      const api = actionOf(command);
+      if (api === "UnassignPrivateIpAddresses") throw Object.assign(new Error("Request limit exceeded."), { name: "RequestLimitExceeded", $metadata: { httpStatusCode: 503 } });
+      if (api === "DescribeNetworkInterfaces") throw Object.assign(new Error("the answer never came"), { name: "TimeoutError" });
+      throw new Error(`unexpected ${api}`);
+    },
+  };
+  const clock = new VirtualScheduler();
+  const loaded = loadConfig({});
+  assert.ok(loaded.ok);
+  const cloud = makeAwsCloud({ ec2: ec2Context(client, new RequestBudget({ clock }), { clock, maxAttempts: 1 }), imds, config: loaded.config });
+  await cloud.identity();
+  await assert.rejects(cloud.release("eni-00000000000000002", ["10.0.0.11/32"], false), (err: unknown) => {
+    assert.ok(err instanceof ReleaseUnconfirmedError, String(err));
+    assert.match(err.message, /RequestLimitExceeded.*EC2 could not be asked what the ENI holds/);
+    return true;
+  });
 });

@@ -6,7 +6,7 @@
 import { customNetworkingOn, type AgentConfig } from "./config.ts";
 import type { AgentCloud, Ec2EniView, EniView, NodeIdentity } from "./node-agent.ts";
 import type { Log } from "../log/log.ts";
-import type { CreatedEni } from "./pool-manager.ts";
+import { ReleaseUnconfirmedError, type CreatedEni } from "./pool-manager.ts";
 import type { AddressRequest } from "./pool/index.ts";
 import { DescribeNetworkInterfacesCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
 import { ec2Call, type Ec2 } from "../aws/ec2-client.ts";
@@ -201,10 +201,15 @@ export function makeAwsCloud(options: AwsCloudOptions): AgentCloud {
         // A failed unassign may still have been carried out: one try's answer lost to a timeout, then
         // the retries throttled, or refused as "not assigned" (an address also gone behind the agent's
         // back). What EC2 still holds is the truth: had the pool taken the failure at its word, it would
-        // serve addresses the ENI no longer has. If EC2 cannot be asked either, the failure stands (the
-        // reconciler settles it).
+        // serve addresses the ENI no longer has. If EC2 cannot be asked either, the pool keeps them out
+        // of service until the reconciler sees what EC2 holds.
         if (isPermanent(errorCode(err))) throw err;
-        const now = await describeEni(ec2, eniId, "deallocIPAddresses").catch(() => undefined);
+        let now: Ec2Eni | undefined;
+        try {
+          now = await describeEni(ec2, eniId, "deallocIPAddresses");
+        } catch (describeErr) {
+          throw new ReleaseUnconfirmedError(`${(err as Error).message}; and EC2 could not be asked what the ENI holds: ${(describeErr as Error).message}`, { cause: err });
+        }
         if (!now) throw err;
         const held = new Set([...now.privateIps.slice(1).map((ip) => `${ip}/32`), ...now.ipv4Prefixes]);
         const still = cidrs.filter((c) => held.has(c));

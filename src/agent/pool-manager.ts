@@ -59,6 +59,15 @@ export interface PoolManagerOptions {
   onError?: (fn: string, err: unknown) => void;
 }
 
+/**
+ * A release that failed in a way EC2 may have carried out anyway (an answer lost, then retries refused)
+ * and whose outcome EC2 could not be asked about: the CIDRs stay out of the datastore rather than serve
+ * addresses the ENI may no longer have; if EC2 still has them, the reconciler takes them back.
+ */
+export class ReleaseUnconfirmedError extends Error {
+  override readonly name = "ReleaseUnconfirmedError";
+}
+
 export class NoAddressError extends Error {
   override name = "NoAddressError";
 }
@@ -348,6 +357,11 @@ export class PoolManager {
     try {
       await this.#o.cloud.release(eniId, dropped, prefixes);
     } catch (err) {
+      if (err instanceof ReleaseUnconfirmedError) {
+        this.#o.onError?.("release", err);
+        this.#o.log("warn", `pool: releasing ${dropped.length} CIDRs of ${eniId} may or may not have happened (${err.message}); they serve no pod until the reconciler sees what EC2 holds`);
+        return;
+      }
       // EC2 still has them on the ENI: serve them again rather than lose them.
       for (const c of dropped) this.#addCidr(eniId, c);
       this.#o.onError?.("release", err);
