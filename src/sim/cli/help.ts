@@ -124,7 +124,8 @@ each node's pool from its agent; the EC2 calls by action; and the teardown.
                    and to 203.0.113.10 over IPv4 through egress-cni, as the node's address)
   --custom-networking  pods in a secondary VPC CIDR: 100.64.0.0/16 with a subnet per zone tagged
                    kubernetes.io/role/cni, aws-node with AWS_VPC_K8S_CNI_CUSTOM_NETWORK_BY_TAGS=true
-                   (no ENIConfig); the same checks, and every pod's address must be in 100.64.0.0/16
+                   (no ENIConfig); 40 pods by default (the primary ENI carries none); the same checks,
+                   and every pod's address must be in 100.64.0.0/16
                    (pod to pod and node without NAT, the internet through the node's SNAT)
   --json           the report as JSON on stdout (progress on stderr)
 

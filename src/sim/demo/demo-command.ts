@@ -50,7 +50,7 @@ export async function demo(args: string[]): Promise<number> {
     run: { type: "string", default: "demo" },
     keep: { type: "boolean", default: false },
     nodes: { type: "string", default: "3" },
-    replicas: { type: "string", default: "60" },
+    replicas: { type: "string", default: "" },
     profile: { type: "string", default: "realistic" },
     "instance-type": { type: "string", default: DEFAULT_NODE_TYPE },
     timeout: { type: "string", default: "240" },
@@ -66,7 +66,9 @@ export async function demo(args: string[]): Promise<number> {
   }
   if (!isProfileName(values.profile)) throw new UsageError(`--profile '${values.profile}': choose one of ${PROFILE_NAMES.join(", ")}`);
   const nodes = whole("nodes", values.nodes, 1, MAX_NODES);
-  const replicas = whole("replicas", values.replicas, 1, 1000);
+  // Custom networking loses the primary ENI (an m5.large node holds 18 pod addresses, not 27): 40 by
+  // default so three nodes hold them with room to spare, however the scheduler spreads them.
+  const replicas = whole("replicas", values.replicas || (values["custom-networking"] === true ? "40" : "60"), 1, 1000);
   const timeoutMs = whole("timeout", values.timeout, 10, 3600) * 1000;
   const say = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
   const began = Date.now();
