@@ -1,11 +1,11 @@
-// Whether a pod may run on a node, as the DaemonSet controller decides it (and as a scheduler's
-// filters would, for nodeSelector, required node affinity and taints): nodeSelector labels;
-// requiredDuringSchedulingIgnoredDuringExecution terms (ORed; matchExpressions on labels and
-// matchFields on metadata.name ANDed within a term); every NoSchedule and NoExecute taint
-// tolerated. Also the tolerations the DaemonSet controller adds to its pods and the node
+// Whether a pod may run on a node, as the DaemonSet controller decides it: the scheduler's
+// nodeSelector and required-node-affinity predicate, and every NoSchedule and NoExecute taint of
+// the node tolerated (the node's own taints: the DaemonSet controller does not add the not-ready
+// one the scheduler sees). Also the tolerations the DaemonSet controller adds to its pods and the node
 // affinity it pins each pod to its node with.
 
 import { isPlainObject, type KObject } from "../../kube/objects.ts";
+import { matchesNodeAffinity, tolerates } from "../../kube/controllers/scheduler-predicates.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -34,30 +34,6 @@ function spec(o: KObject | Obj): Obj {
   return isPlainObject(s) ? s : {};
 }
 
-function matchesRequirement(value: string | undefined, r: Requirement): boolean {
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case "In":
-      return value !== undefined && values.includes(value);
-    case "NotIn":
-      return value === undefined || !values.includes(value);
-    case "Exists":
-      return value !== undefined;
-    case "DoesNotExist":
-      return value === undefined;
-    case "Gt":
-    case "Lt": {
-      if (value === undefined || values.length !== 1) return false;
-      const a = Number(value);
-      const b = Number(values[0]);
-      if (!Number.isInteger(a) || !Number.isInteger(b)) return false;
-      return r.operator === "Gt" ? a > b : a < b;
-    }
-    default:
-      return false;
-  }
-}
-
 function requiredTerms(podSpec: Obj): Obj[] | undefined {
   const affinity = isPlainObject(podSpec.affinity) ? podSpec.affinity : {};
   const nodeAffinity = isPlainObject(affinity.nodeAffinity) ? affinity.nodeAffinity : {};
@@ -66,33 +42,12 @@ function requiredTerms(podSpec: Obj): Obj[] | undefined {
   return (required.nodeSelectorTerms as unknown[]).filter(isPlainObject);
 }
 
-function termMatches(term: Obj, node: KObject): boolean {
-  const expressions = Array.isArray(term.matchExpressions) ? (term.matchExpressions as Requirement[]) : [];
-  const fields = Array.isArray(term.matchFields) ? (term.matchFields as Requirement[]) : [];
-  if (expressions.length === 0 && fields.length === 0) return false; // an empty term matches nothing
-  const labels = node.metadata.labels ?? {};
-  return expressions.every((r) => matchesRequirement(labels[r.key], r)) && fields.every((r) => r.key === "metadata.name" && matchesRequirement(node.metadata.name, r));
-}
-
-export function tolerates(tolerations: Toleration[], taint: Taint): boolean {
-  return tolerations.some((t) => {
-    if (t.effect && t.effect !== taint.effect) return false;
-    if (!t.key) return t.operator === "Exists";
-    if (t.key !== taint.key) return false;
-    return t.operator === "Exists" || (t.value ?? "") === (taint.value ?? "");
-  });
-}
-
-/** Whether a pod with this spec fits the node's labels, affinity and taints. */
+/** Whether a pod with this spec fits the node's labels, affinity and taints (the scheduler's own predicates). */
 export function podFitsNode(podSpec: Obj, node: KObject): boolean {
-  const selector = isPlainObject(podSpec.nodeSelector) ? (podSpec.nodeSelector as Record<string, string>) : {};
-  const labels = node.metadata.labels ?? {};
-  if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) return false;
-  const terms = requiredTerms(podSpec);
-  if (terms && !terms.some((t) => termMatches(t, node))) return false;
+  if (!matchesNodeAffinity({ apiVersion: "v1", kind: "Pod", metadata: {}, spec: podSpec }, node)) return false;
   const tolerations = Array.isArray(podSpec.tolerations) ? (podSpec.tolerations as Toleration[]) : [];
   const taints = Array.isArray(spec(node).taints) ? (spec(node).taints as Taint[]) : [];
-  return taints.filter((t) => t.effect === "NoSchedule" || t.effect === "NoExecute").every((t) => tolerates(tolerations, t));
+  return taints.filter((t) => t.effect === "NoSchedule" || t.effect === "NoExecute").every((taint) => tolerations.some((t) => tolerates(t, taint)));
 }
 
 /** The tolerations the DaemonSet controller adds to every pod it makes (util.AddOrUpdateDaemonPodTolerations). */

@@ -15,6 +15,8 @@ type Taint = { key: string; value?: string; effect: string };
 type Toleration = { key?: string; operator?: string; value?: string; effect?: string };
 type Requirement = { key: string; operator: string; values?: string[] };
 
+const INTEGER = /^[+-]?\d+$/;
+
 function spec(o: KObject): any {
   return (o.spec ?? {}) as any;
 }
@@ -55,8 +57,9 @@ function matchRequirement(r: Requirement, value: string | undefined): boolean {
     case "Gt":
     case "Lt": {
       if (value === undefined || values.length !== 1) return false;
-      const [a, b] = [Number.parseInt(value, 10), Number.parseInt(values[0]!, 10)];
-      if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
+      // Integers only, as Go's strconv.ParseInt reads them ("1.5" or "0x10" match nothing).
+      if (!INTEGER.test(value) || !INTEGER.test(values[0]!)) return false;
+      const [a, b] = [Number(value), Number(values[0])];
       return r.operator === "Gt" ? a > b : a < b;
     }
   }
