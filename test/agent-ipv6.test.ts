@@ -200,7 +200,8 @@ describe("IPv6 cluster: agent, vpc-cni and egress-cni on dual-stack nodes in two
     const prefix = (await run.instance("node-b")).enis[0]!.ipv6Prefixes[0]!;
     assert.deepEqual(Object.keys(primary.IPv6Cidrs), [prefix]);
     assert.deepEqual(primary.AvailableIPv4Cidrs, {});
-    assert.equal(Object.keys(primary.IPv6Cidrs[prefix].IPAddresses).length, 50);
+    // An address an earlier test's pod gave back is listed too while it cools down (no networkName).
+    assert.equal(Object.values<any>(primary.IPv6Cidrs[prefix].IPAddresses).filter((e) => e.IPAMKey.networkName !== "").length, 50);
     const status = await runCommand(join(ROOT, "bin", "vpc-cni-agent"), ["status"], { env: { ...process.env, INTROSPECTION_BIND_ADDRESS: `unix:${join(agentB.dir, "introspection.sock")}` } });
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /pool: 281474976710656 addresses, 50 assigned/);
