@@ -36,12 +36,12 @@ describe("kubelet", () => {
   });
 
   const sandboxBackoffs = new Map<string, Backoff>();
-  function kubelet(name: string, runtime: FakeRuntime, pods?: number): Kubelet {
+  function kubelet(name: string, runtime: FakeRuntime, pods?: number, wrap: (api: NodeApi) => NodeApi = (api) => api): Kubelet {
     const sandboxBackoff = new Backoff(20, 160);
     sandboxBackoffs.set(name, sandboxBackoff);
     const capacity = nodeCapacity("m5.large");
     if (pods !== undefined) capacity.pods = pods;
-    const api = server.clientAs(server.nodeCredential(name).user) as unknown as NodeApi;
+    const api = wrap(server.clientAs(server.nodeCredential(name).user) as unknown as NodeApi);
     const k = new Kubelet({
       api,
       runtime,
@@ -101,6 +101,35 @@ describe("kubelet", () => {
     assert.equal((lease.spec as any).holderIdentity, "ip-10-0-16-5.ec2.internal");
     const renewed = (lease.spec as any).renewTime;
     await eventually(async () => (((await c().get("coordination.k8s.io/v1/leases", "ip-10-0-16-5.ec2.internal", "kube-node-lease")).spec as any).renewTime !== renewed ? true : undefined), "the lease renewed");
+    k.stop();
+  });
+
+  test("a node status report the API server never took (a reset connection) is sent again at the next tick", async () => {
+    const runtime = new FakeRuntime();
+    let resets = 0;
+    const failingStatus = (api: NodeApi): NodeApi =>
+      new Proxy(api, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver);
+          if (prop !== "patch") return typeof value === "function" ? value.bind(target) : value;
+          return (...args: unknown[]) => {
+            const options = args[5] as { subresource?: string } | undefined;
+            if (runtime.ready && options?.subresource === "status" && resets === 0) {
+              resets++;
+              return Promise.reject(new Error("PATCH /api/v1/nodes/ip-10-0-16-6.ec2.internal/status: read ECONNRESET"));
+            }
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    const k = kubelet("ip-10-0-16-6.ec2.internal", runtime, undefined, failingStatus);
+    await k.start();
+    runtime.ready = true;
+    await eventually(async () => {
+      const n = await c().get("v1/nodes", "ip-10-0-16-6.ec2.internal");
+      return (n.status as any).conditions.find((x: any) => x.type === "Ready" && x.status === "True") ? n : undefined;
+    }, "the node Ready after the failed report");
+    assert.equal(resets, 1, "the first Ready report was refused");
     k.stop();
   });
 

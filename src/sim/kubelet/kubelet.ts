@@ -131,9 +131,11 @@ export class Kubelet {
   async #nodeStatus(): Promise<void> {
     const network = await this.#o.runtime.networkStatus();
     const changed = network.ready !== this.#network.ready || network.message !== this.#network.message;
-    this.#network = network;
     if (!changed && Date.now() - this.#lastReport < (this.#o.statusReportMs ?? 60_000)) return;
     this.#node = await updateNodeStatus(this.#o.api, this.#o.node, network, this.#node?.status);
+    // Taken as the node's network status only once the API server has it: a report that failed (a
+    // reset connection) is a change still to report at the next tick, not one to wait a minute for.
+    this.#network = network;
     this.#lastReport = Date.now();
     if (changed) {
       this.#o.log("info", network.ready ? "the node is ready" : "the node is not ready", { message: network.message });
