@@ -52,7 +52,7 @@ export function findKubectl(): string {
   for (const dir of (process.env.PATH ?? "").split(":")) {
     if (dir && existsSync(join(dir, "kubectl"))) return join(dir, "kubectl");
   }
-  const bundled = join(import.meta.dirname, "..", "..", ".tools", "kubernetes-client", "usr", "bin", "kubectl");
+  const bundled = join(import.meta.dirname, "..", "..", "..", ".tools", "kubernetes-client", "usr", "bin", "kubectl");
   if (existsSync(bundled)) return bundled;
   throw new Error("no kubectl found: set VPCSIM_KUBECTL, put kubectl on PATH, or run scripts/setup (it unpacks Debian's kubectl into .tools/)");
 }
